@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make            build lvmm (a static arm64 binary)
+#   make demo       build, then boot a guest shell on an arm64 KVM host
+#                   (on x86_64: inside the emulated arm64 host)
+#   make check      every test: unit tests here, end-to-end on real KVM
+#   make unit       host unit tests only
+#   make e2e        end-to-end tests only
+#   make bench      boot benchmark (bench/boot)
+#
+# Build dependencies (libfdt, libaio, the 6.12 KVM UAPI headers, and on
+# x86_64 the cross compiler) are installed by tests/e2e/setup-host into
+# $(LVMM_CACHE), outside the checkout.
+
+LVMM_CACHE ?= $(HOME)/.cache/lvmm
+export LVMM_CACHE
+SYSROOT ?= $(LVMM_CACHE)/sysroot
+SETUP := tests/e2e/setup-host
+SYSROOT_STAMP := $(SYSROOT)/.complete-v1
+
+HOST_ARCH := $(shell uname -m)
+ifeq ($(HOST_ARCH),aarch64)
+CROSS_COMPILE ?=
+else
+CROSS_COMPILE ?= aarch64-linux-gnu-
+LIBDIRS := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+LIBINCS := -isystem $(SYSROOT)/usr/include
+endif
+
+CC := $(CROSS_COMPILE)gcc
+HOSTCC ?= gcc
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-unused-parameter -Wvla-larger-than=4096
+COMMON_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -I.
+CFLAGS ?= $(COMMON_CFLAGS) -DLVMM_VERSION='"$(VERSION)"'
+CPPFLAGS := -isystem $(SYSROOT)/kernel-headers/include $(LIBINCS)
+LDFLAGS := -static $(LIBDIRS)
+LDLIBS := -lfdt -laio -lpthread
+
+SRCS := main.c options.c util.c vmm.c \
+	boot/image.c \
+	kvm/vm.c kvm/vcpu.c kvm/mmio.c \
+	irq/irq.c irq/model.c irq/fdt.c irq/gicv2.c irq/gicv3.c \
+	timer/timer.c timer/fdt.c \
+	devices/device.c devices/uart.c devices/term.c \
+	fdt/fdt.c
+OBJS := $(SRCS:%.c=build/%.o)
+
+# Logic that needs no KVM, built for the build machine and unit-tested here.
+UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c timer/fdt.c \
+	devices/device.c devices/uart.c fdt/fdt.c
+UNIT_TESTS := $(wildcard tests/unit/*.c)
+
+.PHONY: all clean check unit e2e demo bench deps kernel
+
+all: lvmm
+
+$(SYSROOT_STAMP): $(SETUP)
+	$(SETUP) sysroot
+
+deps: $(SYSROOT_STAMP)
+
+kernel:
+	$(SETUP) kernel
+
+build/%.o: %.c $(SYSROOT_STAMP) $(wildcard *.h */*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+lvmm: $(OBJS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+build/unit-tests: $(UNIT_SRCS) $(UNIT_TESTS) $(wildcard *.h */*.h tests/unit/*.h)
+	@mkdir -p build
+	$(HOSTCC) $(COMMON_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -lpthread
+
+unit: build/unit-tests
+	build/unit-tests
+
+e2e: lvmm
+	tests/e2e/run
+
+check: unit e2e
+
+demo: lvmm
+	tests/e2e/demo
+
+bench: lvmm
+	bench/boot
+
+clean:
+	rm -rf build lvmm

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The arm64 Linux booting protocol (Documentation/arch/arm64/booting.rst):
+ * the Image header, where kernel, initrd and device tree go in guest RAM,
+ * and the default kernel when none is given. Pure logic, no KVM.
+ */
+#ifndef LVMM_BOOT_H
+#define LVMM_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARM64_IMAGE_MAGIC 0x644d5241U	/* "ARM\x64" at offset 56 */
+#define ARM64_IMAGE_HEADER_SIZE 64
+#define ARM64_DEFAULT_TEXT_OFFSET 0x80000ULL
+#define ARM64_IMAGE_FLAG_BE (1ULL << 0)
+
+/* The device tree gets the top 2 MiB-aligned 2 MiB of RAM (booting.rst). */
+#define BOOT_FDT_MAX_SIZE 0x200000ULL
+
+struct kernel_image {
+	uint64_t file_size;
+	bool has_header;	/* false: a flat binary, loaded at the default offset */
+	uint64_t text_offset;
+	uint64_t image_size;	/* memory the kernel needs from its load address */
+	uint64_t flags;
+};
+
+/*
+ * Parse the header of an arm64 Image from the first hdr_len bytes of a file
+ * of file_size bytes. Returns 0 (has_header says whether a header was found;
+ * without one the file is a flat binary), -ENODATA for an empty file,
+ * -ENOEXEC for a header we cannot boot (big-endian, odd text_offset).
+ */
+int image_parse(const void *hdr, size_t hdr_len, uint64_t file_size,
+		struct kernel_image *img);
+
+struct boot_layout {
+	uint64_t kernel_gpa;
+	uint64_t kernel_end;	/* kernel_gpa + image_size */
+	uint64_t initrd_gpa;
+	uint64_t initrd_size;
+	uint64_t fdt_gpa;
+};
+
+/*
+ * Place kernel, initrd and FDT in RAM [ram_base, ram_base + ram_size).
+ * The kernel goes at ram_base + text_offset (ram_base is 2 MiB aligned),
+ * the initrd right after the kernel's image_size, the FDT at the top.
+ * Returns -ENOSPC, with the smallest RAM size that would do in *need_bytes,
+ * when they do not fit.
+ */
+int boot_layout_compute(const struct kernel_image *img, uint64_t initrd_size,
+			uint64_t ram_base, uint64_t ram_size,
+			struct boot_layout *layout, uint64_t *need_bytes);
+
+/*
+ * Find the running host's kernel as an uncompressed arm64 Image. Returns 0
+ * with the path in buf, or -ENOENT with an explanation in why.
+ */
+int boot_find_host_kernel(char *buf, size_t len, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VM and vCPU lifecycle on /dev/kvm: the VM fd, guest RAM and its memory
+ * slot, vCPUs (init, ONE_REG, the KVM_RUN loop) and the MMIO bus that
+ * routes MMIO exits to devices.
+ */
+#ifndef LVMM_KVM_H
+#define LVMM_KVM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+struct device;
+
+struct guest_ram {
+	void *host;
+	uint64_t gpa;
+	uint64_t size;
+};
+
+struct mmio_region {
+	uint64_t base, size;
+	struct device *dev;
+};
+
+struct mmio_bus {
+	struct mmio_region *regions;
+	unsigned int nr, cap;
+	atomic_uint unhandled;	/* accesses nobody claimed (warned about) */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	uint64_t mpidr;
+	pthread_t thread;
+	bool thread_started;
+};
+
+/* Why the VM stopped; the first reason reported wins. */
+enum vm_exit_reason {
+	VM_EXIT_NONE = 0,
+	VM_EXIT_POWEROFF,	/* PSCI SYSTEM_OFF */
+	VM_EXIT_RESET,		/* PSCI SYSTEM_RESET */
+	VM_EXIT_CRASH,		/* PSCI crash event */
+	VM_EXIT_QUIT,		/* the user's Ctrl-A x */
+	VM_EXIT_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP to lvmm */
+	VM_EXIT_ERROR,		/* a vCPU failed */
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	size_t run_size;
+	struct guest_ram ram;
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+	struct mmio_bus bus;
+
+	int exit_efd;		/* eventfd: written when exit_reason is set */
+	atomic_int exit_reason;
+	atomic_bool stopping;
+	uint64_t first_run_ns;	/* monotonic time of vCPU 0's first KVM_RUN */
+};
+
+/*
+ * Open /dev/kvm and check what lvmm needs. On failure returns -errno and
+ * writes a one-line reason to err.
+ */
+int kvm_open(struct vm *vm, char *err, size_t errlen);
+/* KVM_CAP_* value on /dev/kvm (or the VM once it exists); 0 if absent. */
+int kvm_check_cap(struct vm *vm, long cap);
+int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen);
+int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
+void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len);
+void vm_destroy(struct vm *vm);
+
+/* Report why the VM should stop and wake whoever waits in vm_wait_exit. */
+void vm_request_exit(struct vm *vm, enum vm_exit_reason reason);
+
+int vcpus_create(struct vm *vm, unsigned int nr);
+/* KVM_ARM_VCPU_INIT with PSCI 0.2; secondaries start powered off. */
+int vcpu_init(struct vcpu *vcpu);
+int vcpu_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *val);
+int vcpu_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t val);
+/* Linux arm64 boot: PC at the kernel, x0 the FDT, x1-x3 zero. */
+int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t fdt);
+int vcpus_start(struct vm *vm);
+/* Kick every vCPU out of KVM_RUN and join its thread. */
+void vcpus_stop(struct vm *vm);
+
+int mmio_bus_add(struct mmio_bus *bus, struct device *dev);
+/* Dispatch one access; returns false when no device claims it. */
+bool mmio_bus_access(struct mmio_bus *bus, uint64_t addr, void *data, unsigned int len,
+		     bool is_write);
+void mmio_bus_free(struct mmio_bus *bus);
+
+#endif

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: creation, KVM_ARM_VCPU_INIT, ONE_REG, and one thread per vCPU
+ * looping on KVM_RUN. PSCI (CPU_ON, SYSTEM_OFF, ...) is handled by KVM;
+ * only the system-wide events come back here.
+ */
+#include "kvm.h"
+#include "../util.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#define ARM64_CORE_REG(x) \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(x))
+#define MPIDR_EL1 ARM64_SYS_REG(3, 0, 0, 0, 5)
+
+/* Signal that kicks a vCPU thread out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+int vcpus_create(struct vm *vm, unsigned int nr)
+{
+	vm->vcpus = calloc(nr, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < nr; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		void *run;
+		int fd;
+
+		v->vm = vm;
+		v->index = i;
+		v->fd = -1;
+		vm->nr_vcpus = i + 1;
+		fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (fd < 0)
+			return -errno;
+		v->fd = fd;
+		run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (run == MAP_FAILED)
+			return -errno;
+		v->run = run;
+	}
+	return 0;
+}
+
+int vcpu_init(struct vcpu *v)
+{
+	struct kvm_vcpu_init init;
+
+	if (ioctl(v->vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+		return -errno;
+	memset(init.features, 0, sizeof(init.features));
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
+	if (v->index)
+		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
+	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
+		return -errno;
+	return vcpu_get_reg(v, MPIDR_EL1, &v->mpidr);
+}
+
+int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)val };
+
+	return ioctl(v->fd, KVM_GET_ONE_REG, &reg) < 0 ? -errno : 0;
+}
+
+int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)&val };
+
+	return ioctl(v->fd, KVM_SET_ONE_REG, &reg) < 0 ? -errno : 0;
+}
+
+int vcpu_set_boot_regs(struct vcpu *v, uint64_t pc, uint64_t fdt)
+{
+	int ret;
+
+	/* KVM_ARM_VCPU_INIT left PSTATE at EL1h with DAIF masked. */
+	ret = vcpu_set_reg(v, ARM64_CORE_REG(regs.regs[0]), fdt);
+	for (int i = 1; !ret && i < 4; i++)
+		ret = vcpu_set_reg(v, ARM64_CORE_REG(regs.regs[i]), 0);
+	if (!ret)
+		ret = vcpu_set_reg(v, ARM64_CORE_REG(regs.pc), pc);
+	return ret;
+}
+
+static const char *system_event_name(uint32_t type)
+{
+	switch (type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN: return "shutdown";
+	case KVM_SYSTEM_EVENT_RESET: return "reset";
+	case KVM_SYSTEM_EVENT_CRASH: return "crash";
+	default: return "unknown";
+	}
+}
+
+/* Handle one exit; returns false when the thread should stop. */
+static bool vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct vm *vm = v->vm;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		mmio_bus_access(&vm->bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+				run->mmio.is_write);
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		switch (run->system_event.type) {
+		case KVM_SYSTEM_EVENT_SHUTDOWN:
+			vm_request_exit(vm, VM_EXIT_POWEROFF);
+			return false;
+		case KVM_SYSTEM_EVENT_RESET:
+			vm_request_exit(vm, VM_EXIT_RESET);
+			return false;
+		case KVM_SYSTEM_EVENT_CRASH:
+			vm_request_exit(vm, VM_EXIT_CRASH);
+			return false;
+		default:
+			pr_warn("vcpu%u: ignoring system event %u (%s)", v->index,
+				run->system_event.type, system_event_name(run->system_event.type));
+			return true;
+		}
+	case KVM_EXIT_FAIL_ENTRY:
+		pr_err("vcpu%u: KVM could not enter the guest (reason 0x%llx)", v->index,
+		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		pr_err("vcpu%u: KVM internal error (suberror %u)", v->index,
+		       run->internal.suberror);
+		break;
+	case KVM_EXIT_ARM_NISV:
+		pr_err("vcpu%u: guest MMIO access at 0x%llx that KVM cannot decode", v->index,
+		       (unsigned long long)run->arm_nisv.fault_ipa);
+		break;
+	default:
+		pr_err("vcpu%u: unexpected KVM exit reason %u", v->index, run->exit_reason);
+		break;
+	}
+	vm_request_exit(vm, VM_EXIT_ERROR);
+	return false;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	char name[16];
+	sigset_t set;
+
+	snprintf(name, sizeof(name), "vcpu%u", v->index);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!atomic_load(&vm->stopping)) {
+		if (v->index == 0 && !vm->first_run_ns)
+			vm->first_run_ns = now_ns();
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			pr_err("vcpu%u: KVM_RUN: %s", v->index, strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR);
+			break;
+		}
+		if (!vcpu_handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+static void vcpu_kick_handler(int sig __unused)
+{
+	/* Only here to make KVM_RUN return -EINTR. */
+}
+
+int vcpus_start(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	int ret;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret)
+			return -ret;
+		v->thread_started = true;
+	}
+	return 0;
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit covers a kick that lands just before KVM_RUN. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		pthread_join(v->thread, NULL);
+		v->thread_started = false;
+	}
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VM configuration as the user gave it on the command line, parsed and
+ * checked without touching KVM (so it can be unit-tested on any machine).
+ */
+#ifndef LVMM_OPTIONS_H
+#define LVMM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum irqchip_model {
+	IRQCHIP_AUTO = 0,
+	IRQCHIP_GICV2,
+	IRQCHIP_GICV3,
+	IRQCHIP_GICV3_ITS,
+};
+
+enum console_kind {
+	CONSOLE_SERIAL = 0,
+	CONSOLE_VIRTIO,
+};
+
+#define LVMM_DEFAULT_MEM_MIB 256
+#define LVMM_DEFAULT_CPUS 1
+#define LVMM_MAX_CPUS 512	/* arm64 KVM_MAX_VCPUS; the host may allow fewer */
+#define LVMM_NAME_MAX 64
+
+struct vm_config {
+	const char *kernel;	/* NULL: look for the host's own kernel */
+	const char *initrd;
+	const char *params;	/* kernel command line from -p */
+	uint64_t mem_bytes;
+	unsigned int nr_cpus;
+	enum irqchip_model irqchip;
+	enum console_kind console;
+	const char *dump_dtb;
+	char name[LVMM_NAME_MAX + 1];
+	bool stats;		/* print VMM timing/memory figures at exit */
+	const char *stats_marker; /* console text whose first sight is timed */
+};
+
+/* What parsing decided the program should do next. */
+enum options_result {
+	OPTIONS_RUN = 0,	/* cfg is complete: run the VM */
+	OPTIONS_HELP,		/* help was printed: exit 0 */
+	OPTIONS_ERROR,		/* a message was printed: exit 2 */
+};
+
+/*
+ * Parse "lvmm run" arguments (argv[0] is "run"). Messages go to err, help to
+ * out. The pointers stored in cfg point into argv.
+ */
+enum options_result options_parse_run(int argc, char **argv, struct vm_config *cfg,
+				      FILE *out, FILE *err);
+void options_usage_run(FILE *out);
+
+const char *irqchip_model_name(enum irqchip_model model);
+int irqchip_model_parse(const char *s, enum irqchip_model *model);
+
+#endif

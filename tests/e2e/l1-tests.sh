@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end tests, run by busybox sh inside the L1 arm64 host, on its real
+# KVM. One "TEST-RESULT PASS|FAIL name[: reason]" line per test on the
+# console; tests/e2e/run collects them. L1_GIC (3 or 2) says which vGIC
+# models this L1's KVM offers.
+
+LVMM=/lvmm
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-150}
+out_dir=/tmp/results
+mkdir -p "$out_dir"
+
+pass() { echo "TEST-RESULT PASS $1"; }
+# Where a test's output goes ("gic3-host/x" -> /tmp/results/gic3-host_x.txt).
+outfile() { echo "$out_dir/$(echo "$1" | tr / _).txt"; }
+fail() {
+	echo "TEST-RESULT FAIL $1: $2"
+	if [ -n "${3:-}" ] && [ -f "$3" ]; then
+		echo "---- last lines of $1 output ----"
+		tail -n 25 "$3" | tr -d '\r'
+		echo "----"
+	fi
+}
+
+# run NAME CMD...: run a command with a time limit, output in $out_dir/NAME.out,
+# exit status in $rc.
+run() {
+	local f
+	f=$(outfile "$1")
+	shift
+	timeout -s KILL "$GUEST_TIMEOUT" "$@" </dev/null >"$f.raw" 2>&1
+	rc=$?
+	tr -d '\r' <"$f.raw" >"$f"
+}
+
+# [AS_USER="cmd prefix"] expect_error NAME STATUS "message part" lvmm-args...: lvmm must refuse with
+# that exit status and a one-line message containing the text.
+expect_error() {
+	local name=$1 status=$2 text=$3
+	shift 3
+	run "$name" $AS_USER "$LVMM" ${AS_USER:+--} "$@"
+	local f="$(outfile "$name")"
+	if [ "$rc" != "$status" ]; then
+		fail "$name" "exit status $rc, expected $status" "$f"
+	elif ! grep -qF -- "$text" "$f"; then
+		fail "$name" "message lacks '$text'" "$f"
+	elif [ "$(wc -l <"$f")" -gt 2 ]; then
+		fail "$name" "more than a short message" "$f"
+	else
+		pass "$name"
+	fi
+}
+
+GUEST_PARAMS="rdinit=/init panic=-1 quiet"
+
+# Compare "LVMM-TIMER before: a b after: c d": every CPU's count rose.
+timer_rose() {
+	awk -v n="$2" '/^LVMM-TIMER/ {
+		ok = 1
+		for (i = 0; i < n; i++) if ($(4 + n + i) + 0 <= $(3 + i) + 0) ok = 0
+		found = 1
+	} END { exit !(found && ok) }' "$1"
+}
+
+uart_rose() {
+	awk '/^LVMM-UART/ { split($2, b, ":"); split($3, a, ":"); found = 1; ok = (a[2] + 0 > b[2] + 0) }
+		END { exit !(found && ok) }' "$1"
+}
+
+# boot_test NAME CPUS lvmm-run-args...: boot the test guest and check it.
+boot_test() {
+	local name=$1 cpus=$2
+	shift 2
+	local t0 t1
+	t0=$(date +%s)
+	run "$name" "$LVMM" run -i /guest.cpio -c "$cpus" -m 256 -p "$GUEST_PARAMS" "$@"
+	t1=$(date +%s)
+	local f="$(outfile "$name")"
+	local want_online=0
+	[ "$cpus" = 2 ] && want_online=0-1
+	if grep -q "Kernel panic" "$f"; then
+		fail "$name" "guest kernel panic" "$f"
+	elif [ "$rc" = 137 ]; then
+		fail "$name" "guest hung: killed after ${GUEST_TIMEOUT}s" "$f"
+	elif [ "$rc" != 0 ]; then
+		fail "$name" "lvmm exit status $rc" "$f"
+	elif ! grep -q "^LVMM-GUEST-DONE" "$f"; then
+		fail "$name" "no guest marker" "$f"
+	elif ! grep -q "^LVMM-CPUS online=$want_online n=$cpus\$" "$f"; then
+		fail "$name" "CPUs online: $(grep '^LVMM-CPUS' "$f"), expected $want_online" "$f"
+	elif ! timer_rose "$f" "$cpus"; then
+		fail "$name" "timer interrupts did not count on every CPU: $(grep '^LVMM-TIMER' "$f")" "$f"
+	elif ! uart_rose "$f"; then
+		fail "$name" "UART interrupts did not count: $(grep '^LVMM-UART' "$f")" "$f"
+	else
+		pass "$name ($((t1 - t0))s)"
+	fi
+}
+
+case "$L1_GIC" in
+3) models="gicv3-its gicv3 auto"; offered="gicv3-its, gicv3"; missing=gicv2 ;;
+*) models="gicv2 auto"; offered="gicv2"; missing=gicv3 ;;
+esac
+tag="gic$L1_GIC-host"
+
+# --- guests boot under every irqchip the host offers, 1 and 2 vCPUs -------
+for m in $models; do
+	for c in 1 2; do
+		boot_test "$tag/boot-$m-${c}cpu" "$c" -k /Image --irqchip "$m"
+	done
+done
+
+# --- lvmm run details -----------------------------------------------------
+name="$tag/auto-picks-best"
+run "$name" "$LVMM" run -k /flat.bin
+case "$L1_GIC" in 3) want=gicv3-its ;; *) want=gicv2 ;; esac
+if [ "$rc" = 0 ] && grep -q ", $want\$" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "status $rc, wanted $want chosen" "$(outfile "$name")"
+fi
+
+name="$tag/flat-binary"
+run "$name" "$LVMM" run -k /flat.bin --dump-dtb /tmp/flat.dtb
+f="$(outfile "$name")"
+if [ "$rc" != 0 ]; then
+	fail "$name" "exit status $rc" "$f"
+elif ! grep -q "^FLAT-OK" "$f"; then
+	fail "$name" "the binary's output is missing" "$f"
+elif ! grep -q "no arm64 Image header" "$f"; then
+	fail "$name" "no flat-binary warning" "$f"
+else
+	pass "$name"
+fi
+
+name="$tag/dump-dtb"
+magic=$(hexdump -n 4 -e '4/1 "%02x"' /tmp/flat.dtb 2>/dev/null)
+if [ "$magic" = d00dfeed ]; then
+	pass "$name"
+else
+	fail "$name" "no FDT blob written (magic '$magic')"
+fi
+
+name="$tag/guest-reset-exit-3"
+run "$name" "$LVMM" run -k /Image -i /guest.cpio -p "rdinit=/init quiet lvmm.mode=reset"
+if [ "$rc" = 3 ] && grep -q "asked for a reset" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc, expected 3" "$(outfile "$name")"
+fi
+
+name="$tag/sigterm-stops-a-spinning-guest"
+"$LVMM" run -k /flat-loop.bin </dev/null >"$out_dir/sigterm.out" 2>&1 &
+pid=$!
+sleep 2
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" = 143 ] && grep -q "stopped by signal 15" "$out_dir/sigterm.out"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc, expected 143" "$out_dir/sigterm.out"
+fi
+
+# The host's own kernel as the default: none in /boot, then one there.
+expect_error "$tag/no-kernel-no-host-image" 1 "no kernel given (-k IMAGE)" run -i /guest.cpio
+if [ "$L1_GIC" = 3 ]; then
+	mkdir -p /boot
+	ln -sf /Image "/boot/Image-$(uname -r)"
+	boot_test "$tag/no-kernel-boots-host-kernel" 1
+	rm -f "/boot/Image-$(uname -r)"
+fi
+
+# --- bad input: one clear line and a non-zero status ----------------------
+: >/tmp/empty
+truncate -s 48M /tmp/big.initrd
+cp /Image /tmp/noread.Image
+chmod 000 /tmp/noread.Image
+expect_error "$tag/err-missing-kernel" 1 "kernel '/nonexistent': No such file or directory" run -k /nonexistent
+expect_error "$tag/err-empty-kernel" 1 "kernel '/tmp/empty' is empty" run -k /tmp/empty
+expect_error "$tag/err-kernel-is-dir" 1 "kernel '/tmp' is not a regular file" run -k /tmp
+AS_USER="start-stop-daemon -S -c nobody:nogroup -x" \
+	expect_error "$tag/err-unreadable-kernel" 1 "kernel '/tmp/noread.Image': Permission denied" \
+	run -k /tmp/noread.Image
+expect_error "$tag/err-missing-initrd" 1 "initrd '/nonexistent': No such file or directory" run -k /Image -i /nonexistent
+expect_error "$tag/err-initrd-does-not-fit" 1 "too small for the kernel" run -k /Image -i /tmp/big.initrd -m 40
+expect_error "$tag/err-mem-too-small" 1 "give at least" run -k /Image -m 4
+expect_error "$tag/err-bad-mem" 2 "invalid memory size '12X'" run -k /Image -m 12X
+expect_error "$tag/err-unknown-option" 2 "unknown option '--frobnicate'" run --frobnicate
+expect_error "$tag/err-unknown-command" 2 "unknown command 'frobnicate'" frobnicate
+expect_error "$tag/err-irqchip-not-offered" 1 "irqchip $missing is not offered by this host's KVM (it offers: $offered)" \
+	run -k /Image --irqchip "$missing"
+if [ "$L1_GIC" = 3 ]; then
+	expect_error "$tag/err-too-many-vcpus" 1 "200 vCPUs requested, but gicv3-its allows at most" run -k /Image -c 200
+else
+	expect_error "$tag/err-too-many-vcpus" 1 "9 vCPUs requested, but this host's KVM allows at most 8" run -k /Image -c 9
+fi
+AS_USER="start-stop-daemon -S -c nobody:nogroup -x" \
+	expect_error "$tag/err-no-kvm-permission" 1 "no permission to open /dev/kvm" run -k /Image
+mv /dev/kvm /dev/kvm.hidden
+expect_error "$tag/err-no-dev-kvm" 1 "/dev/kvm does not exist" run -k /Image
+mv /dev/kvm.hidden /dev/kvm
+
+name="$tag/help-tells-the-options"
+run "$name" "$LVMM" run --help
+if [ "$rc" = 0 ] && grep -q -- "--irqchip MODEL" "$(outfile "$name")" &&
+	grep -q "Ctrl-A x" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "status $rc" "$(outfile "$name")"
+fi

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the end-to-end scripts (run, demo, bench/boot) on the build
+# machine: initramfs images and the QEMU command line of the L1 arm64 host.
+
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root_dir=$(cd "$e2e_dir/../.." && pwd)
+
+# Make sure the tools, sysroot and L1 kernel exist, and lvmm is built.
+e2e_prepare() {
+	"$e2e_dir/setup-host" all
+	eval "$("$e2e_dir/setup-host" paths)"
+	make -s -C "$root_dir" lvmm
+	BUSYBOX=$LVMM_SYSROOT/bin/busybox
+	[ "$(uname -m)" = aarch64 ] && [ -x /bin/busybox ] && BUSYBOX=/bin/busybox
+	export LVMM_CACHE LVMM_SYSROOT LVMM_KERNEL BUSYBOX
+}
+
+# cpio_from_dir DIR OUT: an uncompressed newc initramfs (no decompression
+# under emulation, which is slow).
+cpio_from_dir() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$2"
+}
+
+# mk_guest_initramfs OUT: busybox and the guest's /init.
+mk_guest_initramfs() {
+	local d
+	d=$(mktemp -d)
+	mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/tmp" "$d/root"
+	cp "$BUSYBOX" "$d/bin/busybox"
+	cp "$e2e_dir/guest-init" "$d/init"
+	chmod 755 "$d/init"
+	cpio_from_dir "$d" "$1"
+	rm -rf "$d"
+}
+
+# A flat (headerless) arm64 binary: print "FLAT-OK" on the UART at
+# 0x09000000 and power off with PSCI SYSTEM_OFF (hvc). With "loop" it
+# spins forever instead, for the signal test.
+mk_flat_binary() {
+	python3 - "$1" "${2:-off}" <<'PY'
+import struct, sys
+out, mode = sys.argv[1], sys.argv[2]
+code = [0xd2a12001]                                # movz x1, #0x0900, lsl #16
+for ch in b"FLAT-OK\n":
+    code += [0x52800002 | (ch << 5), 0x39000022]   # mov w2, #ch; strb w2, [x1]
+if mode == "loop":
+    code += [0x14000000]                           # b .
+else:
+    code += [0x52800100, 0x72b08000, 0xd4000002]   # w0 = 0x84000008; hvc #0
+    code += [0x14000000]
+open(out, "wb").write(struct.pack("<%dI" % len(code), *code))
+PY
+}
+
+# mk_l1_initramfs OUT EXTRA_DIR: busybox, lvmm, the guest kernel and
+# initramfs, the L1 scripts, and anything in EXTRA_DIR (copied to /).
+mk_l1_initramfs() {
+	local out=$1 extra=${2:-} d
+	d=$(mktemp -d)
+	mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/tmp" "$d/etc" "$d/e2e"
+	cp "$BUSYBOX" "$d/bin/busybox"
+	cp "$e2e_dir/l1-init" "$d/init"
+	chmod 755 "$d/init"
+	cp "$root_dir/lvmm" "$d/lvmm"
+	cp "$LVMM_KERNEL" "$d/Image"
+	mk_guest_initramfs "$d/guest.cpio"
+	mk_flat_binary "$d/flat.bin" off
+	mk_flat_binary "$d/flat-loop.bin" loop
+	cp "$e2e_dir"/l1-*.sh "$d/e2e/"
+	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
+	[ -n "$extra" ] && cp -a "$extra/." "$d/"
+	echo "root:x:0:0:root:/root:/bin/sh" > "$d/etc/passwd"
+	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$d/etc/passwd"
+	echo "root:x:0:" > "$d/etc/group"
+	echo "nogroup:x:65534:" >> "$d/etc/group"
+	cpio_from_dir "$d" "$out"
+	rm -rf "$d"
+}
+
+# l1_qemu GIC MODE [extra kernel args]: the command line of the L1 machine.
+# GIC is 3 or 2: L1's KVM then offers gicv3(+its) or gicv2 to lvmm.
+l1_qemu_cmd() {
+	local gic=$1 mode=$2 initrd=$3
+	shift 3
+	echo qemu-system-aarch64 \
+		-M "virt,virtualization=on,gic-version=$gic,acpi=off" \
+		-cpu max,pauth-impdef=on -smp 2 -m 2048 \
+		-display none -no-reboot -serial stdio -monitor none \
+		-kernel "$LVMM_KERNEL" -initrd "$initrd" \
+		-append "\"console=ttyAMA0 rdinit=/init quiet lvmm.l1=$mode lvmm.gic=$gic vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0 $*\""
+}

@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One VM from start to end. Bring-up is this ordered list:
+ *
+ *   1. boot files: kernel (or the host's), initrd; their layout in RAM
+ *   2. /dev/kvm, the VM, the irqchip model
+ *   3. guest RAM and its memory slot
+ *   4. irqchip create (frame addresses)        [before any vCPU]
+ *   5. devices: MMIO windows and SPIs
+ *   6. vCPUs created and initialised, timer PPIs
+ *   7. irqchip finalize (NR_IRQS, CTRL_INIT)   [after every vCPU]
+ *   8. kernel + initrd into RAM, the FDT, boot registers
+ *   9. devices started, terminal raw, vCPU threads
+ *
+ * and teardown is the same list backwards.
+ */
+#include "vmm.h"
+#include "boot/boot.h"
+#include "devices/device.h"
+#include "devices/term.h"
+#include "fdt/fdt.h"
+#include "irq/irq.h"
+#include "kvm/memmap.h"
+#include "timer/timer.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+uint64_t lvmm_start_ns;
+
+struct boot_file {
+	const char *what;	/* "kernel", "initrd" */
+	const char *path;
+	int fd;
+	uint64_t size;
+};
+
+struct vmm {
+	const struct vm_config *cfg;
+	struct vm vm;
+	struct irqchip *irqchip;
+	struct device_list devices;
+	struct device *console;
+
+	char kernel_path[256];
+	struct boot_file kernel, initrd;
+	struct kernel_image image;
+	struct boot_layout layout;
+	char *bootargs;
+
+	bool term_raw;
+	bool devices_started;
+	uint64_t setup_cpu_ns;
+};
+
+/* Open a boot file and check it is a non-empty regular file we can read. */
+static int boot_file_open(struct boot_file *f, const char *what, const char *path)
+{
+	struct stat st;
+	int ret;
+
+	f->what = what;
+	f->path = path;
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		ret = -errno;
+		pr_err("%s '%s': %s", what, path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(f->fd, &st) < 0) {
+		ret = -errno;
+		pr_err("%s '%s': %s", what, path, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("%s '%s' is not a regular file", what, path);
+		return -EINVAL;
+	}
+	if (st.st_size == 0) {
+		pr_err("%s '%s' is empty", what, path);
+		return -EINVAL;
+	}
+	f->size = st.st_size;
+	return 0;
+}
+
+static void boot_file_close(struct boot_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* Read a whole boot file straight into guest RAM (no bounce buffer). */
+static int boot_file_load(struct vmm *v, struct boot_file *f, uint64_t gpa)
+{
+	void *dst = vm_gpa_to_host(&v->vm, gpa, f->size);
+	uint64_t done = 0;
+
+	if (!dst)
+		return -ERANGE;
+	while (done < f->size) {
+		ssize_t n = pread(f->fd, (char *)dst + done, f->size - done, done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int ret = n < 0 ? -errno : -EIO;
+
+			pr_err("%s '%s': read failed: %s", f->what, f->path,
+			       n < 0 ? strerror(-ret) : "file shrank while loading");
+			return ret;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static int step_boot_files(struct vmm *v)
+{
+	const struct vm_config *cfg = v->cfg;
+	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
+	const char *kernel = cfg->kernel;
+	uint64_t need;
+	ssize_t n;
+	int ret;
+
+	v->kernel.fd = v->initrd.fd = -1;
+	if (!kernel) {
+		char why[512];
+
+		if (boot_find_host_kernel(v->kernel_path, sizeof(v->kernel_path), why,
+					  sizeof(why))) {
+			pr_err("%s", why);
+			return -ENOENT;
+		}
+		kernel = v->kernel_path;
+		pr_info("no --kernel given: booting the host's kernel %s", kernel);
+	}
+	ret = boot_file_open(&v->kernel, "kernel", kernel);
+	if (ret)
+		return ret;
+	n = pread(v->kernel.fd, hdr, sizeof(hdr), 0);
+	if (n < 0) {
+		ret = -errno;
+		pr_err("kernel '%s': %s", kernel, strerror(-ret));
+		return ret;
+	}
+	ret = image_parse(hdr, n, v->kernel.size, &v->image);
+	if (ret == -ENOEXEC) {
+		pr_err("kernel '%s' is an arm64 Image lvmm cannot boot (big-endian or a bad text_offset)",
+		       kernel);
+		return ret;
+	}
+	if (!v->image.has_header)
+		pr_warn("kernel '%s' has no arm64 Image header: loading it as a flat binary at 0x%llx",
+			kernel, (unsigned long long)(RAM_BASE + v->image.text_offset));
+
+	if (cfg->initrd) {
+		ret = boot_file_open(&v->initrd, "initrd", cfg->initrd);
+		if (ret)
+			return ret;
+	}
+	ret = boot_layout_compute(&v->image, v->initrd.size, RAM_BASE, cfg->mem_bytes,
+				  &v->layout, &need);
+	if (ret) {
+		pr_err("guest memory of %llu MiB is too small for the kernel (%llu MiB)%s and the device tree (2 MiB): give at least %llu MiB (-m)",
+		       (unsigned long long)(cfg->mem_bytes / SZ_1M),
+		       (unsigned long long)ALIGN_UP(v->image.image_size, SZ_1M) / SZ_1M,
+		       cfg->initrd ? " and initrd" : "",
+		       (unsigned long long)ALIGN_UP(need, SZ_1M) / SZ_1M);
+		return ret;
+	}
+	return 0;
+}
+
+static int step_kvm(struct vmm *v, enum irqchip_model *model)
+{
+	const struct vm_config *cfg = v->cfg;
+	unsigned int offered, max_kvm, max_gic;
+	char err[256];
+	int ret;
+
+	ret = kvm_open(&v->vm, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	ret = vm_create(&v->vm, RAM_BASE + cfg->mem_bytes - 1, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	offered = irqchip_host_models(v->vm.vm_fd);
+	ret = irqchip_select(cfg->irqchip, offered, model, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	max_kvm = kvm_check_cap(&v->vm, KVM_CAP_MAX_VCPUS);
+	if (!max_kvm)
+		max_kvm = kvm_check_cap(&v->vm, KVM_CAP_NR_VCPUS);
+	max_gic = gic_max_cpus(*model);
+	if (cfg->nr_cpus > max_kvm) {
+		pr_err("%u vCPUs requested, but this host's KVM allows at most %u",
+		       cfg->nr_cpus, max_kvm);
+		return -E2BIG;
+	}
+	if (cfg->nr_cpus > max_gic) {
+		pr_err("%u vCPUs requested, but %s allows at most %u", cfg->nr_cpus,
+		       irqchip_model_name(*model), max_gic);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+static int step_ram(struct vmm *v)
+{
+	int ret = vm_add_ram(&v->vm, RAM_BASE, v->cfg->mem_bytes);
+
+	if (ret)
+		pr_err("cannot set up %llu MiB of guest RAM: %s",
+		       (unsigned long long)(v->cfg->mem_bytes / SZ_1M), strerror(-ret));
+	return ret;
+}
+
+static void device_set_irq_line(struct device *dev, int level)
+{
+	irqchip_set_spi(dev->irq_ctx, dev->irq, level);
+}
+
+static void console_quit(void *ctx)
+{
+	vm_request_exit(ctx, VM_EXIT_QUIT);
+}
+
+static int step_devices(struct vmm *v)
+{
+	struct uart_console_opts opts = {
+		.in_fd = STDIN_FILENO,
+		.out_fd = STDOUT_FILENO,
+		.escape = isatty(STDIN_FILENO),
+		.marker = v->cfg->stats ? v->cfg->stats_marker : NULL,
+		.on_quit = console_quit,
+		.quit_ctx = &v->vm,
+	};
+	struct device *dev;
+	unsigned int spi;
+	int ret;
+
+	device_list_init(&v->devices);
+	if (fcntl(STDIN_FILENO, F_GETFD) < 0)
+		opts.in_fd = -1;	/* started without stdin */
+
+	spi = irqchip_alloc_spi(v->irqchip);
+	dev = uart_create("uart0", UART0_BASE, spi, &opts);
+	if (!dev)
+		return -ENOMEM;
+	dev->set_irq = device_set_irq_line;
+	dev->irq_ctx = v->irqchip;
+	device_list_add(&v->devices, dev);
+	v->console = dev;
+
+	device_for_each(&v->devices, dev) {
+		ret = mmio_bus_add(&v->vm.bus, dev);
+		if (ret) {
+			pr_err("%s: cannot claim MMIO 0x%llx: %s", dev->name,
+			       (unsigned long long)dev->mmio_base, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int step_vcpus(struct vmm *v)
+{
+	struct timer_ppis ppis;
+	int ret;
+
+	ret = vcpus_create(&v->vm, v->cfg->nr_cpus);
+	if (ret) {
+		pr_err("creating vCPU %u: %s", v->vm.nr_vcpus - 1, strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
+		ret = vcpu_init(&v->vm.vcpus[i]);
+		if (ret) {
+			pr_err("vcpu%u: KVM_ARM_VCPU_INIT: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	timer_default_ppis(&ppis);
+	ret = timer_configure(v->vm.vcpus[0].fd, &ppis);
+	if (ret)
+		pr_err("timer: setting the timer PPIs: %s", strerror(-ret));
+	return ret;
+}
+
+static bool params_name_console(const char *p)
+{
+	for (const char *s = p; s && (s = strstr(s, "console=")); s++)
+		if (s == p || s[-1] == ' ')
+			return true;
+	return false;
+}
+
+static int step_load_and_fdt(struct vmm *v)
+{
+	const struct vm_config *cfg = v->cfg;
+	uint64_t mpidrs[LVMM_MAX_CPUS];
+	uint64_t psci = 0;
+	struct fdt_desc desc;
+	void *fdt;
+	int ret;
+
+	ret = boot_file_load(v, &v->kernel, v->layout.kernel_gpa);
+	if (!ret && v->initrd.size)
+		ret = boot_file_load(v, &v->initrd, v->layout.initrd_gpa);
+	if (ret)
+		return ret;
+
+	if (params_name_console(cfg->params))
+		v->bootargs = strdup(cfg->params);
+	else if (asprintf(&v->bootargs, "console=ttyS0%s%s", cfg->params ? " " : "",
+			  cfg->params ? cfg->params : "") < 0)
+		v->bootargs = NULL;
+	if (!v->bootargs)
+		return -ENOMEM;
+
+	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++)
+		mpidrs[i] = v->vm.vcpus[i].mpidr;
+	vcpu_get_reg(&v->vm.vcpus[0], KVM_REG_ARM_PSCI_VERSION, &psci);
+
+	memset(&desc, 0, sizeof(desc));
+	desc.ram_base = RAM_BASE;
+	desc.ram_size = cfg->mem_bytes;
+	desc.nr_cpus = v->vm.nr_vcpus;
+	desc.mpidrs = mpidrs;
+	desc.gic = v->irqchip->layout;
+	timer_default_ppis(&desc.timer);
+	desc.psci_1_0 = psci >= 0x10000;
+	desc.bootargs = v->bootargs;
+	desc.initrd_start = v->layout.initrd_gpa;
+	desc.initrd_size = v->layout.initrd_size;
+	desc.stdout_path = "/serial@9000000";
+	desc.devices = &v->devices;
+
+	fdt = vm_gpa_to_host(&v->vm, v->layout.fdt_gpa, BOOT_FDT_MAX_SIZE);
+	ret = fdt_build(&desc, fdt, BOOT_FDT_MAX_SIZE);
+	if (!ret)
+		ret = fdt_pack(fdt) ? -EINVAL : 0;
+	if (ret) {
+		pr_err("building the device tree: %s", strerror(-ret));
+		return ret;
+	}
+	if (cfg->dump_dtb) {
+		int fd = open(cfg->dump_dtb, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		ret = fd < 0 ? -errno : write_all(fd, fdt, fdt_totalsize(fdt));
+		if (fd >= 0 && close(fd) < 0 && !ret)
+			ret = -errno;
+		if (ret) {
+			pr_err("--dump-dtb '%s': %s", cfg->dump_dtb, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vcpu_set_boot_regs(&v->vm.vcpus[0], v->layout.kernel_gpa, v->layout.fdt_gpa);
+	if (ret)
+		pr_err("vcpu0: setting boot registers: %s", strerror(-ret));
+	return ret;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int step_start(struct vmm *v)
+{
+	struct device *dev;
+	int ret;
+
+	device_for_each(&v->devices, dev) {
+		if (!dev->ops->start)
+			continue;
+		ret = dev->ops->start(dev);
+		if (ret) {
+			pr_err("%s: %s", dev->name, strerror(-ret));
+			return ret;
+		}
+	}
+	v->devices_started = true;
+	v->term_raw = term_raw_begin(STDIN_FILENO);
+	v->setup_cpu_ns = thread_cpu_ns();
+	ret = vcpus_start(&v->vm);
+	if (ret)
+		pr_err("starting vCPU threads: %s", strerror(-ret));
+	return ret;
+}
+
+/* Wait for a vCPU, the console or a signal to end the VM. */
+static void wait_for_exit(struct vmm *v, int sig_fd, struct vmm_result *res)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = v->vm.exit_efd, .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				res->signo = si.ssi_signo;
+				vm_request_exit(&v->vm, VM_EXIT_SIGNAL);
+			}
+		}
+		if (atomic_load(&v->vm.exit_reason) != VM_EXIT_NONE)
+			break;
+	}
+	res->reason = atomic_load(&v->vm.exit_reason);
+}
+
+static void read_proc_stat_ticks(unsigned long long *cpu, unsigned long long *guest)
+{
+	char buf[2048], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	unsigned long long val;
+	int field = 3;
+
+	*cpu = *guest = 0;
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	/* Fields after the command name, which ends at the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return;
+	p += 2;
+	for (char *tok = strtok(p, " "); tok; tok = strtok(NULL, " "), field++) {
+		val = strtoull(tok, NULL, 10);
+		if (field == 14 || field == 15)
+			*cpu += val;	/* utime, stime (guest time is in utime) */
+		else if (field == 43)
+			*guest = val;
+	}
+}
+
+static unsigned long proc_status_kib(const char *key)
+{
+	char line[256];
+	unsigned long val = 0;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			val = strtoul(line + klen + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static unsigned long guest_ram_resident_kib(struct vm *vm)
+{
+	size_t pages = vm->ram.size / 4096;
+	unsigned char *vec = malloc(pages);
+	unsigned long n = 0;
+
+	if (!vec)
+		return 0;
+	if (!mincore(vm->ram.host, vm->ram.size, vec))
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	free(vec);
+	return n * 4;
+}
+
+/* One line that bench/ scripts parse: key=value, times in ms. */
+static void print_stats(struct vmm *v)
+{
+	unsigned long long cpu_ticks, guest_ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t marker = uart_marker_seen_ns(v->console);
+	unsigned long rss = proc_status_kib("VmRSS");
+	unsigned long guest_rss = guest_ram_resident_kib(&v->vm);
+
+	read_proc_stat_ticks(&cpu_ticks, &guest_ticks);
+	fprintf(stderr,
+		"lvmm-stats: first_kvm_run_ms=%.2f marker_ms=%.2f setup_cpu_ms=%.2f "
+		"cpu_ms=%llu guest_cpu_ms=%llu rss_kib=%lu guest_ram_rss_kib=%lu vmm_rss_kib=%lu%s",
+		v->vm.first_run_ns ? (v->vm.first_run_ns - lvmm_start_ns) / 1e6 : -1.0,
+		marker ? (marker - lvmm_start_ns) / 1e6 : -1.0,
+		v->setup_cpu_ns / 1e6,
+		cpu_ticks * 1000 / hz, guest_ticks * 1000 / hz,
+		rss, guest_rss, rss > guest_rss ? rss - guest_rss : 0,
+		isatty(STDERR_FILENO) ? "\r\n" : "\n");
+}
+
+static void vmm_teardown(struct vmm *v)
+{
+	struct device *dev, *next;
+
+	vcpus_stop(&v->vm);
+	if (v->devices_started)
+		device_for_each(&v->devices, dev)
+			if (dev->ops->stop)
+				dev->ops->stop(dev);
+	term_restore();
+	if (v->cfg->stats && v->console && v->vm.ram.host)
+		print_stats(v);
+	for (dev = v->devices.head; dev; dev = next) {
+		next = dev->next;
+		dev->ops->free(dev);
+	}
+	v->devices.head = NULL;
+	irqchip_destroy(v->irqchip);
+	v->irqchip = NULL;
+	vm_destroy(&v->vm);
+	boot_file_close(&v->initrd);
+	boot_file_close(&v->kernel);
+	free(v->bootargs);
+}
+
+int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
+{
+	struct vmm v = { .cfg = cfg };
+	enum irqchip_model model;
+	sigset_t sigs, old;
+	int sig_fd = -1;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	v.vm.kvm_fd = v.vm.vm_fd = v.vm.exit_efd = -1;
+	device_list_init(&v.devices);
+
+	/*
+	 * Termination signals are taken by the main thread through a signalfd,
+	 * so every thread created from here on has them blocked.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);	/* unblocked only in vCPU threads */
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	sigdelset(&sigs, SIGUSR1);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		ret = -errno;
+		pr_err("signalfd: %s", strerror(-ret));
+		goto out;
+	}
+
+	ret = step_boot_files(&v);
+	ret = ret ?: step_kvm(&v, &model);
+	ret = ret ?: step_ram(&v);
+	if (ret)
+		goto out;
+	ret = irqchip_create(v.vm.vm_fd, model, cfg->nr_cpus, &v.irqchip);
+	ret = ret ?: step_devices(&v);
+	ret = ret ?: step_vcpus(&v);
+	ret = ret ?: irqchip_finalize(v.irqchip);
+	ret = ret ?: step_load_and_fdt(&v);
+	if (ret)
+		goto out;
+	pr_info("%s: %u vCPU%s, %llu MiB, %s", cfg->name, cfg->nr_cpus,
+		cfg->nr_cpus > 1 ? "s" : "", (unsigned long long)(cfg->mem_bytes / SZ_1M),
+		irqchip_model_name(model));
+	ret = step_start(&v);
+	if (ret)
+		goto out;
+	wait_for_exit(&v, sig_fd, res);
+out:
+	vmm_teardown(&v);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
