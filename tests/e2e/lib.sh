@@ -77,15 +77,16 @@ mk_l1_initramfs() {
 	rm -rf "$d"
 }
 
-# l1_qemu GIC MODE [extra kernel args]: the command line of the L1 machine.
-# GIC is 3 or 2: L1's KVM then offers gicv3(+its) or gicv2 to lvmm.
+# l1_qemu_cmd GIC MODE INITRD [extra kernel args]: the command line of the
+# L1 machine. GIC is 3 or 2: L1's KVM then offers gicv3(+its) or gicv2 to
+# lvmm. L1_SERIAL replaces "-serial stdio"; L1_QEMU_EXTRA adds QEMU options.
 l1_qemu_cmd() {
 	local gic=$1 mode=$2 initrd=$3
 	shift 3
 	echo qemu-system-aarch64 \
 		-M "virt,virtualization=on,gic-version=$gic,acpi=off" \
 		-cpu max,pauth-impdef=on -smp 2 -m 2048 \
-		-display none -no-reboot -serial stdio -monitor none \
+		-display none -no-reboot ${L1_SERIAL:--serial stdio} -monitor none ${L1_QEMU_EXTRA:-} \
 		-kernel "$LVMM_KERNEL" -initrd "$initrd" \
 		-append "\"console=ttyAMA0 rdinit=/init quiet lvmm.l1=$mode lvmm.gic=$gic vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0 $*\""
 }
