@@ -43,15 +43,18 @@ LDLIBS := -lfdt -laio -lpthread
 SRCS := main.c options.c util.c vmm.c \
 	boot/image.c \
 	kvm/vm.c kvm/vcpu.c kvm/mmio.c \
-	irq/irq.c irq/model.c irq/fdt.c irq/gicv2.c irq/gicv3.c \
+	irq/irq.c irq/model.c irq/fdt.c irq/routes.c irq/gicv2.c irq/gicv3.c \
 	timer/timer.c timer/fdt.c \
-	devices/device.c devices/uart.c devices/term.c \
+	devices/device.c devices/uart.c devices/term.c devices/console.c \
+	devices/virtio/mmio.c devices/virtio/queue.c devices/virtio/blk.c \
+	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
 	fdt/fdt.c
 OBJS := $(SRCS:%.c=build/%.o)
 
 # Logic that needs no KVM, built for the build machine and unit-tested here.
-UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c timer/fdt.c \
-	devices/device.c devices/uart.c fdt/fdt.c
+UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
+	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
+	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c fdt/fdt.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: all clean check unit e2e demo bench deps kernel
@@ -77,7 +80,7 @@ lvmm: $(OBJS)
 
 build/unit-tests: $(UNIT_SRCS) $(UNIT_TESTS) $(wildcard *.h */*.h tests/unit/*.h)
 	@mkdir -p build
-	$(HOSTCC) $(COMMON_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -lpthread
+	$(HOSTCC) $(COMMON_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
 
 unit: build/unit-tests
 	build/unit-tests

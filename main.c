@@ -42,6 +42,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct vmm_result res;
+	int ret;
 
 	switch (options_parse_run(argc, argv, &cfg, stdout, stderr)) {
 	case OPTIONS_HELP:
@@ -51,7 +52,9 @@ static int cmd_run(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	if (vmm_run(&cfg, &res))
+	ret = vmm_run(&cfg, &res);
+	options_free(&cfg);
+	if (ret)
 		return EXIT_ERROR;
 	switch (res.reason) {
 	case VM_EXIT_POWEROFF:

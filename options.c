@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,14 +46,25 @@ void options_usage_run(FILE *out)
 "                           Default: the host's own kernel, if it is an\n"
 "                           uncompressed Image (/boot/Image-$(uname -r), ...)\n"
 "  -i, --initrd FILE        initial ramdisk (e.g. a gzip'd cpio initramfs)\n"
-"  -p, --params \"CMDLINE\"   kernel command line; \"console=ttyS0\" is added\n"
-"                           unless it names a console\n"
+"  -p, --params \"CMDLINE\"   kernel command line; \"console=ttyS0\" (hvc0 with\n"
+"                           --console virtio) is added unless it names one\n"
 "  -m, --mem SIZE           guest RAM; a bare number is MiB, K/M/G suffixes\n"
 "                           are accepted (default: %d MiB)\n"
 "  -c, --cpus N             number of vCPUs (default: %d)\n"
 "      --irqchip MODEL      gicv2, gicv3, gicv3-its or auto (default: auto,\n"
 "                           the first of gicv3-its, gicv3, gicv2 the host has)\n"
-"      --console KIND       serial (a 16550 UART, the guest's ttyS0; default)\n"
+"      --console KIND       serial: a 16550 UART, the guest's ttyS0 (default);\n"
+"                           virtio: virtio-console, the guest's hvc0\n"
+"\n"
+"Devices (virtio-mmio):\n"
+"  -d, --disk FILE[,ro][,serial=ID]\n"
+"                           virtio-blk on a raw image (repeatable, up to %d);\n"
+"                           ro: writes fail with an I/O error; serial: the\n"
+"                           disk's ID (default: the file's name)\n"
+"  -n, --network mode=tap,tapif=NAME[,guest_mac=MAC]\n"
+"                           virtio-net on host tap device NAME (created if\n"
+"                           missing, which needs CAP_NET_ADMIN; repeatable)\n"
+"      --rng                virtio-rng fed by the host's getrandom()\n"
 "      --name NAME          name of the VM (default: lvmm-PID)\n"
 "\n"
 "Diagnostics:\n"
@@ -68,7 +80,109 @@ void options_usage_run(FILE *out)
 "Exit status: 0 the guest powered off (or Ctrl-A x), 1 an error, 2 bad usage,\n"
 "3 the guest asked for a reset (e.g. after a panic with panic=-1), 4 the guest\n"
 "reported a crash (PSCI SYSTEM_EVENT crash), 128+N killed by signal N.\n",
-		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS);
+		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS);
+}
+
+void options_free(struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_owned; i++)
+		free(cfg->owned[i]);
+	cfg->nr_owned = 0;
+}
+
+/* -d FILE[,ro][,serial=ID] */
+static int parse_disk(struct vm_config *cfg, const char *arg, FILE *err)
+{
+	struct disk_config *d;
+	char *copy, *opt, *save;
+
+	if (cfg->nr_disks == LVMM_MAX_DISKS) {
+		fprintf(err, "lvmm: at most %d disks\n", LVMM_MAX_DISKS);
+		return -1;
+	}
+	copy = strdup(arg);
+	if (!copy)
+		return -1;
+	cfg->owned[cfg->nr_owned++] = copy;
+	d = &cfg->disks[cfg->nr_disks];
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(copy, ",", &save);
+	if (!d->path || !*d->path || arg[0] == ',') {
+		fprintf(err, "lvmm: --disk needs a file name (FILE[,ro][,serial=ID])\n");
+		return -1;
+	}
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "ro")) {
+			d->readonly = true;
+		} else if (!strncmp(opt, "serial=", 7) && opt[7] && strlen(opt + 7) <= 20) {
+			d->serial = opt + 7;
+		} else {
+			fprintf(err, "lvmm: --disk %s: unknown or bad option '%s' (ro, serial=ID of up to 20 characters)\n",
+				d->path, opt);
+			return -1;
+		}
+	}
+	cfg->nr_disks++;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* A multicast address cannot be a NIC's. */
+	return (mac[0] & 1) ? -1 : 0;
+}
+
+/* -n mode=tap,tapif=NAME[,guest_mac=MAC] */
+static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
+{
+	struct net_config *n;
+	char copy[256], *opt, *save;
+	bool tap = false, mac = false;
+
+	if (cfg->nr_nets == LVMM_MAX_NETS) {
+		fprintf(err, "lvmm: at most %d network devices\n", LVMM_MAX_NETS);
+		return -1;
+	}
+	n = &cfg->nets[cfg->nr_nets];
+	memset(n, 0, sizeof(*n));
+	snprintf(copy, sizeof(copy), "%s", arg);
+	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(opt, "mode=tap")) {
+			tap = true;
+		} else if (!strncmp(opt, "mode=", 5)) {
+			fprintf(err, "lvmm: --network: mode '%s' is not supported (mode=tap)\n", opt + 5);
+			return -1;
+		} else if (!strncmp(opt, "tapif=", 6) && opt[6] && strlen(opt + 6) < sizeof(n->tapif)) {
+			strcpy(n->tapif, opt + 6);
+		} else if (!strncmp(opt, "guest_mac=", 10) && !parse_mac(opt + 10, n->mac)) {
+			mac = true;
+		} else {
+			fprintf(err, "lvmm: --network: unknown or bad option '%s' (mode=tap,tapif=NAME[,guest_mac=MAC])\n",
+				opt);
+			return -1;
+		}
+	}
+	if (!tap || !n->tapif[0]) {
+		fprintf(err, "lvmm: --network needs mode=tap,tapif=NAME\n");
+		return -1;
+	}
+	if (!mac) {
+		/* Locally administered, unicast, one per device and process. */
+		uint8_t def[6] = { 0x02, 0x4c, 0x56, (uint8_t)(getpid() >> 8), (uint8_t)getpid(),
+				   (uint8_t)cfg->nr_nets };
+
+		memcpy(n->mac, def, 6);
+	}
+	cfg->nr_nets++;
+	return 0;
 }
 
 enum {
@@ -78,6 +192,7 @@ enum {
 	OPT_NAME,
 	OPT_STATS,
 	OPT_STATS_MARKER,
+	OPT_RNG,
 };
 
 static const struct option run_options[] = {
@@ -92,6 +207,9 @@ static const struct option run_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "stats-marker", required_argument, NULL, OPT_STATS_MARKER },
+	{ "disk", required_argument, NULL, 'd' },
+	{ "network", required_argument, NULL, 'n' },
+	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -127,7 +245,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 
 	optind = 0;	/* full getopt reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", run_options, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			cfg->kernel = optarg;
@@ -172,10 +290,9 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			if (!strcmp(optarg, "serial")) {
 				cfg->console = CONSOLE_SERIAL;
 			} else if (!strcmp(optarg, "virtio")) {
-				fprintf(err, "lvmm: --console virtio is not available yet (use serial)\n");
-				return OPTIONS_ERROR;
+				cfg->console = CONSOLE_VIRTIO;
 			} else {
-				fprintf(err, "lvmm: unknown console '%s' (serial)\n", optarg);
+				fprintf(err, "lvmm: unknown console '%s' (serial or virtio)\n", optarg);
 				return OPTIONS_ERROR;
 			}
 			break;
@@ -199,6 +316,17 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 				return OPTIONS_ERROR;
 			}
 			cfg->stats_marker = optarg;
+			break;
+		case 'd':
+			if (parse_disk(cfg, optarg, err))
+				return OPTIONS_ERROR;
+			break;
+		case 'n':
+			if (parse_net(cfg, optarg, err))
+				return OPTIONS_ERROR;
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
 			break;
 		case 'h':
 			options_usage_run(out);

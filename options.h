@@ -27,6 +27,20 @@ enum console_kind {
 #define LVMM_MAX_CPUS 512	/* arm64 KVM_MAX_VCPUS; the host may allow fewer */
 #define LVMM_NAME_MAX 64
 
+#define LVMM_MAX_DISKS 8
+#define LVMM_MAX_NETS 4
+
+struct disk_config {
+	const char *path;
+	bool readonly;
+	const char *serial;	/* NULL: the file's name */
+};
+
+struct net_config {
+	char tapif[16];
+	uint8_t mac[6];
+};
+
 struct vm_config {
 	const char *kernel;	/* NULL: look for the host's own kernel */
 	const char *initrd;
@@ -39,7 +53,17 @@ struct vm_config {
 	char name[LVMM_NAME_MAX + 1];
 	bool stats;		/* print VMM timing/memory figures at exit */
 	const char *stats_marker; /* console text whose first sight is timed */
+	struct disk_config disks[LVMM_MAX_DISKS];
+	unsigned int nr_disks;
+	struct net_config nets[LVMM_MAX_NETS];
+	unsigned int nr_nets;
+	bool rng;
+	/* Copies of option values split at commas (freed by options_free). */
+	char *owned[LVMM_MAX_DISKS];
+	unsigned int nr_owned;
 };
+
+void options_free(struct vm_config *cfg);
 
 /* What parsing decided the program should do next. */
 enum options_result {

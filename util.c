@@ -132,7 +132,8 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 	uint64_t unit = default_unit;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	/* strtoull would skip white space and take a sign: digits only. */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -168,7 +169,7 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 	unsigned long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);

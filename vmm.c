@@ -18,6 +18,7 @@
 #include "boot/boot.h"
 #include "devices/device.h"
 #include "devices/term.h"
+#include "devices/virtio/virtio.h"
 #include "fdt/fdt.h"
 #include "irq/irq.h"
 #include "kvm/memmap.h"
@@ -247,25 +248,40 @@ static void console_quit(void *ctx)
 	vm_request_exit(ctx, VM_EXIT_QUIT);
 }
 
-static int step_devices(struct vmm *v)
+static int env_ioeventfd(void *ctx, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
+			 bool assign)
 {
+	struct vmm *v = ctx;
+
+	return vm_ioeventfd(&v->vm, gpa, len, datamatch, fd, assign);
+}
+
+static int env_irqfd(void *ctx, unsigned int intid, int fd, int resample_fd, bool assign)
+{
+	struct vmm *v = ctx;
+
+	if (assign)
+		return irqchip_add_irqfd(v->irqchip, intid, fd, resample_fd);
+	return irqchip_remove_irqfd(v->irqchip, fd);
+}
+
+/* The UART, always there; the console only with --console serial. */
+static int add_uart(struct vmm *v)
+{
+	bool serial = v->cfg->console == CONSOLE_SERIAL;
 	struct uart_console_opts opts = {
-		.in_fd = STDIN_FILENO,
-		.out_fd = STDOUT_FILENO,
+		.in_fd = serial ? STDIN_FILENO : -1,
+		.out_fd = serial ? STDOUT_FILENO : -1,
 		.escape = isatty(STDIN_FILENO),
 		.marker = v->cfg->stats ? v->cfg->stats_marker : NULL,
 		.on_quit = console_quit,
 		.quit_ctx = &v->vm,
 	};
+	unsigned int spi = irqchip_alloc_spi(v->irqchip);
 	struct device *dev;
-	unsigned int spi;
-	int ret;
 
-	device_list_init(&v->devices);
 	if (fcntl(STDIN_FILENO, F_GETFD) < 0)
 		opts.in_fd = -1;	/* started without stdin */
-
-	spi = irqchip_alloc_spi(v->irqchip);
 	dev = uart_create("uart0", UART0_BASE, spi, &opts);
 	if (!dev)
 		return -ENOMEM;
@@ -273,6 +289,88 @@ static int step_devices(struct vmm *v)
 	dev->irq_ctx = v->irqchip;
 	device_list_add(&v->devices, dev);
 	v->console = dev;
+	return 0;
+}
+
+/* The virtio-mmio devices, each in its own 0x200 window with an SPI. */
+static int add_virtio_devices(struct vmm *v)
+{
+	const struct vm_config *cfg = v->cfg;
+	struct device_env env = {
+		.mem = { v->vm.ram.host, v->vm.ram.gpa, v->vm.ram.size },
+		.ioeventfd = env_ioeventfd,
+		.irqfd = env_irqfd,
+		.ctx = v,
+	};
+	uint64_t base = VIRTIO_MMIO_BASE;
+	struct device *dev;
+	char name[32];
+	int ret = 0;
+
+#define NEXT_SLOT() (base += VIRTIO_MMIO_SIZE, base - VIRTIO_MMIO_SIZE)
+	if (cfg->console == CONSOLE_VIRTIO) {
+		struct virtio_console_opts opts = {
+			.in_fd = fcntl(STDIN_FILENO, F_GETFD) < 0 ? -1 : STDIN_FILENO,
+			.out_fd = STDOUT_FILENO,
+			.escape = isatty(STDIN_FILENO),
+			.on_quit = console_quit,
+			.quit_ctx = &v->vm,
+		};
+
+		dev = virtio_console_create("virtio-console0", NEXT_SLOT(),
+					    irqchip_alloc_spi(v->irqchip), &opts, &env, &ret);
+		if (!dev)
+			goto fail;
+		device_list_add(&v->devices, dev);
+	}
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct virtio_blk_opts opts = {
+			.path = cfg->disks[i].path,
+			.readonly = cfg->disks[i].readonly,
+			.serial = cfg->disks[i].serial,
+		};
+
+		snprintf(name, sizeof(name), "virtio-blk%u", i);
+		dev = virtio_blk_create(name, NEXT_SLOT(), irqchip_alloc_spi(v->irqchip), &opts,
+					&env, &ret);
+		if (!dev)
+			return ret;	/* blk said what is wrong with the file */
+		device_list_add(&v->devices, dev);
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct virtio_net_opts opts = { .tapif = cfg->nets[i].tapif };
+
+		memcpy(opts.mac, cfg->nets[i].mac, 6);
+		snprintf(name, sizeof(name), "virtio-net%u", i);
+		dev = virtio_net_create(name, NEXT_SLOT(), irqchip_alloc_spi(v->irqchip), &opts,
+					&env, &ret);
+		if (!dev)
+			return ret;	/* net said what is wrong with the tap */
+		device_list_add(&v->devices, dev);
+	}
+	if (cfg->rng) {
+		dev = virtio_rng_create("virtio-rng0", NEXT_SLOT(), irqchip_alloc_spi(v->irqchip),
+					&env, &ret);
+		if (!dev)
+			goto fail;
+		device_list_add(&v->devices, dev);
+	}
+#undef NEXT_SLOT
+	return 0;
+fail:
+	pr_err("creating a virtio device: %s", strerror(-ret));
+	return ret;
+}
+
+static int step_devices(struct vmm *v)
+{
+	struct device *dev;
+	int ret;
+
+	ret = add_uart(v);
+	ret = ret ?: add_virtio_devices(v);
+	if (ret)
+		return ret;
 
 	device_for_each(&v->devices, dev) {
 		ret = mmio_bus_add(&v->vm.bus, dev);
@@ -334,7 +432,8 @@ static int step_load_and_fdt(struct vmm *v)
 
 	if (params_name_console(cfg->params))
 		v->bootargs = strdup(cfg->params);
-	else if (asprintf(&v->bootargs, "console=ttyS0%s%s", cfg->params ? " " : "",
+	else if (asprintf(&v->bootargs, "console=%s%s%s",
+			  cfg->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0", cfg->params ? " " : "",
 			  cfg->params ? cfg->params : "") < 0)
 		v->bootargs = NULL;
 	if (!v->bootargs)
@@ -355,7 +454,7 @@ static int step_load_and_fdt(struct vmm *v)
 	desc.bootargs = v->bootargs;
 	desc.initrd_start = v->layout.initrd_gpa;
 	desc.initrd_size = v->layout.initrd_size;
-	desc.stdout_path = "/serial@9000000";
+	desc.stdout_path = cfg->console == CONSOLE_SERIAL ? "/serial@9000000" : NULL;
 	desc.devices = &v->devices;
 
 	fdt = vm_gpa_to_host(&v->vm, v->layout.fdt_gpa, BOOT_FDT_MAX_SIZE);
@@ -499,6 +598,22 @@ static unsigned long guest_ram_resident_kib(struct vm *vm)
 	return n * 4;
 }
 
+/* Per device: its interrupt and how often lvmm drove it with KVM_IRQ_LINE. */
+static void print_device_stats(struct vmm *v)
+{
+	struct device *dev;
+
+	device_for_each(&v->devices, dev) {
+		char extra[256] = "";
+
+		if (dev->ops->stats)
+			dev->ops->stats(dev, extra, sizeof(extra));
+		fprintf(stderr, "lvmm-dev: %s intid=%u kvm_irq_line=%u %s%s", dev->name, dev->irq,
+			dev->irq < GIC_NR_IRQS ? v->irqchip->irq_line_calls[dev->irq] : 0, extra,
+			isatty(STDERR_FILENO) ? "\r\n" : "\n");
+	}
+}
+
 /* One line that bench/ scripts parse: key=value, times in ms. */
 static void print_stats(struct vmm *v)
 {
@@ -518,6 +633,7 @@ static void print_stats(struct vmm *v)
 		cpu_ticks * 1000 / hz, guest_ticks * 1000 / hz,
 		rss, guest_rss, rss > guest_rss ? rss - guest_rss : 0,
 		isatty(STDERR_FILENO) ? "\r\n" : "\n");
+	print_device_stats(v);
 }
 
 static void vmm_teardown(struct vmm *v)

@@ -13,6 +13,35 @@
 
 struct device;
 
+/* Guest RAM as devices see it: one contiguous range. */
+struct guest_mem {
+	void *host;
+	uint64_t gpa;
+	uint64_t size;
+};
+
+/* Host pointer for [gpa, gpa + len) if it lies wholly in guest RAM. */
+static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (gpa < m->gpa || len > m->size || gpa - m->gpa > m->size - len)
+		return (void *)0;
+	return (char *)m->host + (gpa - m->gpa);
+}
+
+/*
+ * What the VM offers devices that offload to KVM, without the devices
+ * knowing KVM: guest memory, ioeventfds (KVM signals fd when the guest
+ * writes datamatch to gpa) and irqfds (KVM raises the SPI when fd is
+ * signalled; resample_fd >= 0 for level, see irqchip_add_irqfd).
+ */
+struct device_env {
+	struct guest_mem mem;
+	int (*ioeventfd)(void *ctx, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
+			 bool assign);
+	int (*irqfd)(void *ctx, unsigned int intid, int fd, int resample_fd, bool assign);
+	void *ctx;
+};
+
 struct device_ops {
 	const char *kind;	/* "uart", ... */
 	/* MMIO at offset within the device's window; len is 1, 2, 4 or 8. */
@@ -25,7 +54,10 @@ struct device_ops {
 	int (*start)(struct device *dev);
 	/* Stop background work; the device must not call set_irq afterwards. */
 	void (*stop)(struct device *dev);
+	/* Undo everything create did (ioeventfds, irqfds, fds, memory). */
 	void (*free)(struct device *dev);
+	/* One line of counters for --stats (may be NULL). */
+	void (*stats)(struct device *dev, char *buf, unsigned int len);
 };
 
 struct device {

@@ -6,6 +6,7 @@
  * The interrupt is a level SPI: high while an enabled condition holds.
  */
 #include "device.h"
+#include "console.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -67,7 +68,6 @@
  * opens the port, and nothing that is still waiting may be lost to that.
  */
 #define UART_RX_SIZE 16
-#define CTRL_A 0x01
 
 struct uart {
 	struct device dev;
@@ -89,6 +89,7 @@ struct uart {
 
 	/* Console text matching for --stats-marker. */
 	size_t marker_len, marker_pos;
+	char *marker_window;
 	uint64_t marker_seen_ns;
 };
 
@@ -130,16 +131,17 @@ static void uart_rx_push_locked(struct uart *u, uint8_t c)
 
 static void uart_match_marker(struct uart *u, uint8_t c)
 {
-	const char *m = u->opts.marker;
-
-	if (!m || u->marker_seen_ns)
+	if (!u->marker_len || u->marker_seen_ns)
 		return;
-	/* Restarting at 0 or 1 is enough for the plain markers we look for. */
-	if ((uint8_t)m[u->marker_pos] == c)
-		u->marker_pos++;
-	else
-		u->marker_pos = ((uint8_t)m[0] == c) ? 1 : 0;
-	if (u->marker_pos == u->marker_len)
+	/* A window of the last marker_len bytes out, compared after each one. */
+	if (u->marker_pos < u->marker_len) {
+		u->marker_window[u->marker_pos++] = c;
+	} else {
+		memmove(u->marker_window, u->marker_window + 1, u->marker_len - 1);
+		u->marker_window[u->marker_len - 1] = c;
+	}
+	if (u->marker_pos == u->marker_len &&
+	    !memcmp(u->marker_window, u->opts.marker, u->marker_len))
 		u->marker_seen_ns = now_ns();
 }
 
@@ -315,15 +317,16 @@ static int uart_push_all(struct uart *u, const uint8_t *buf, unsigned int len)
 static void *uart_input_thread(void *arg)
 {
 	struct uart *u = arg;
-	bool after_escape = false;
-	uint8_t buf[256], out[256];
+	struct console_escape esc = { 0 };
+	uint8_t buf[256], out[512];
 
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = u->opts.in_fd, .events = POLLIN },
 			{ .fd = u->stop_pipe[0], .events = POLLIN },
 		};
-		unsigned int n_out = 0;
+		unsigned int n_out;
+		bool quit = false;
 		ssize_t n;
 
 		if (poll(pfd, 2, -1) < 0) {
@@ -338,42 +341,19 @@ static void *uart_input_thread(void *arg)
 			continue;
 		if (n <= 0)
 			break;	/* end of input: the guest simply gets no more */
-		for (ssize_t i = 0; i < n; i++) {
-			uint8_t c = buf[i];
-
-			if (!u->opts.escape) {
-				out[n_out++] = c;
-				continue;
-			}
-			if (after_escape) {
-				after_escape = false;
-				if (c == 'x' || c == 'X') {
-					if (u->opts.on_quit)
-						u->opts.on_quit(u->opts.quit_ctx);
-					return NULL;
-				}
-				if (c == CTRL_A) {
-					out[n_out++] = c;
-					continue;
-				}
-				/* Not an escape: pass both through. */
-				out[n_out++] = CTRL_A;
-				out[n_out++] = c;
-				continue;
-			}
-			if (c == CTRL_A) {
-				after_escape = true;
-				continue;
-			}
-			out[n_out++] = c;
-			if (n_out >= sizeof(out) - 1) {
-				if (uart_push_all(u, out, n_out))
-					return NULL;
-				n_out = 0;
-			}
+		if (u->opts.escape) {
+			n_out = console_filter(&esc, buf, n, out, &quit);
+		} else {
+			memcpy(out, buf, n);
+			n_out = n;
 		}
 		if (n_out && uart_push_all(u, out, n_out))
-			return NULL;
+			break;
+		if (quit) {
+			if (u->opts.on_quit)
+				u->opts.on_quit(u->opts.quit_ctx);
+			break;
+		}
 	}
 	return NULL;
 }
@@ -450,6 +430,7 @@ static void uart_free(struct device *dev)
 	uart_stop(dev);
 	pthread_mutex_destroy(&u->lock);
 	pthread_cond_destroy(&u->rx_space);
+	free(u->marker_window);
 	free(u);
 }
 
@@ -477,6 +458,13 @@ struct device *uart_create(const char *name, uint64_t base, unsigned int irq,
 	u->dev.irq = irq;
 	u->opts = *opts;
 	u->marker_len = opts->marker ? strlen(opts->marker) : 0;
+	if (u->marker_len) {
+		u->marker_window = malloc(u->marker_len);
+		if (!u->marker_window) {
+			free(u);
+			return NULL;
+		}
+	}
 	u->mcr = MCR_OUT2;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->rx_space, NULL);

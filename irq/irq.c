@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ int irqchip_create(int vm_fd, enum irqchip_model model, unsigned int nr_cpus,
 	chip->nr_irqs = GIC_NR_IRQS;
 	chip->next_spi = GIC_FIRST_SPI;
 	gic_layout_for(model, nr_cpus, &chip->layout);
+	irq_routes_init(&chip->routes);
 
 	ret = chip->ops->create(chip);
 	if (ret) {
@@ -76,19 +78,153 @@ int irqchip_create(int vm_fd, enum irqchip_model model, unsigned int nr_cpus,
 	return 0;
 }
 
+static int irqfd_attach(struct irqchip *chip, struct irqfd *irqfd)
+{
+	struct kvm_irqfd req = {
+		.fd = irqfd->fd,
+		.gsi = irqfd->gsi,
+	};
+
+	if (irqfd->resample_fd >= 0) {
+		req.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		req.resamplefd = irqfd->resample_fd;
+	}
+	if (ioctl(chip->vm_fd, KVM_IRQFD, &req) < 0)
+		return -errno;
+	irqfd->attached = true;
+	return 0;
+}
+
+static int irqfd_detach(struct irqchip *chip, struct irqfd *irqfd)
+{
+	struct kvm_irqfd req = {
+		.fd = irqfd->fd,
+		.gsi = irqfd->gsi,
+		.flags = KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (!irqfd->attached)
+		return 0;
+	irqfd->attached = false;
+	return ioctl(chip->vm_fd, KVM_IRQFD, &req) < 0 ? -errno : 0;
+}
+
+int irqchip_commit_routes(struct irqchip *chip)
+{
+	struct kvm_irq_routing *table;
+	size_t size;
+	int ret = 0;
+
+	size = sizeof(*table) + chip->routes.nr * sizeof(table->entries[0]);
+	table = calloc(1, size);
+	if (!table)
+		return -ENOMEM;
+	table->nr = chip->routes.nr;
+	for (unsigned int i = 0; i < chip->routes.nr; i++) {
+		const struct irq_route *r = &chip->routes.routes[i];
+		struct kvm_irq_routing_entry *e = &table->entries[i];
+
+		e->gsi = r->gsi;
+		if (r->type == IRQ_ROUTE_SPI) {
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = 0;
+			e->u.irqchip.pin = r->intid - GIC_FIRST_SPI;
+		} else {
+			e->type = KVM_IRQ_ROUTING_MSI;
+			e->flags = KVM_MSI_VALID_DEVID;
+			e->u.msi.address_lo = (uint32_t)r->msi_addr;
+			e->u.msi.address_hi = (uint32_t)(r->msi_addr >> 32);
+			e->u.msi.data = r->msi_data;
+			e->u.msi.devid = r->msi_devid;
+		}
+	}
+	if (ioctl(chip->vm_fd, KVM_SET_GSI_ROUTING, table) < 0)
+		ret = -errno;
+	free(table);
+	return ret;
+}
+
+int irqchip_add_irqfd(struct irqchip *chip, unsigned int intid, int fd, int resample_fd)
+{
+	struct irqfd *irqfd;
+	uint32_t gsi;
+	int ret;
+
+	ret = irq_routes_add_spi(&chip->routes, intid, &gsi);
+	if (ret)
+		return ret;
+	irqfd = calloc(1, sizeof(*irqfd));
+	if (!irqfd)
+		return -ENOMEM;
+	irqfd->gsi = gsi;
+	irqfd->fd = fd;
+	irqfd->resample_fd = resample_fd;
+	if (chip->initialized) {
+		/* A new route must be in KVM's table before the irqfd uses it. */
+		ret = irqchip_commit_routes(chip);
+		ret = ret ?: irqfd_attach(chip, irqfd);
+		if (ret) {
+			free(irqfd);
+			return ret;
+		}
+	}
+	irqfd->next = chip->irqfds;
+	chip->irqfds = irqfd;
+	return 0;
+}
+
+int irqchip_remove_irqfd(struct irqchip *chip, int fd)
+{
+	for (struct irqfd **p = &chip->irqfds; *p; p = &(*p)->next) {
+		struct irqfd *irqfd = *p;
+		int ret;
+
+		if (irqfd->fd != fd)
+			continue;
+		ret = irqfd_detach(chip, irqfd);
+		*p = irqfd->next;
+		free(irqfd);
+		return ret;
+	}
+	return -ENOENT;
+}
+
 int irqchip_finalize(struct irqchip *chip)
 {
 	int ret = chip->ops->finalize(chip);
 
-	if (!ret)
-		chip->initialized = true;
-	return ret;
+	if (ret)
+		return ret;
+	chip->initialized = true;
+	/* irqfds asked for before CTRL_INIT: route them, then attach. */
+	ret = irqchip_commit_routes(chip);
+	if (ret) {
+		pr_err("%s: KVM_SET_GSI_ROUTING: %s", chip->ops->name, strerror(-ret));
+		return ret;
+	}
+	for (struct irqfd *irqfd = chip->irqfds; irqfd; irqfd = irqfd->next) {
+		ret = irqfd_attach(chip, irqfd);
+		if (ret) {
+			pr_err("%s: KVM_IRQFD for GSI %u: %s", chip->ops->name, irqfd->gsi,
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
 }
 
 void irqchip_destroy(struct irqchip *chip)
 {
 	if (!chip)
 		return;
+	while (chip->irqfds) {
+		struct irqfd *irqfd = chip->irqfds;
+
+		irqfd_detach(chip, irqfd);
+		chip->irqfds = irqfd->next;
+		free(irqfd);
+	}
+	irq_routes_free(&chip->routes);
 	if (chip->its_fd >= 0)
 		close(chip->its_fd);
 	if (chip->gic_fd >= 0)
@@ -105,6 +241,8 @@ unsigned int irqchip_alloc_spi(struct irqchip *chip)
 
 int irqchip_set_spi(struct irqchip *chip, unsigned int intid, int level)
 {
+	if (intid < GIC_NR_IRQS)
+		chip->irq_line_calls[intid]++;
 	struct kvm_irq_level irq = {
 		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) |
 		       (intid & KVM_ARM_IRQ_NUM_MASK),

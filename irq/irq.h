@@ -51,6 +51,39 @@ unsigned int gic_max_cpus(enum irqchip_model model);
 /* FDT: the GIC node (and ITS child); phandle GIC_PHANDLE. */
 int gic_fdt_node(void *fdt, const struct gic_layout *layout);
 
+/*
+ * The GSI routing table lvmm programs with KVM_SET_GSI_ROUTING (it replaces
+ * KVM's default table as a whole). SPI routes use gsi = INTID - 32, the
+ * convention KVM's default table follows; MSI routes (to the ITS) take GSIs
+ * from IRQ_MSI_GSI_BASE up.
+ */
+enum irq_route_type { IRQ_ROUTE_SPI, IRQ_ROUTE_MSI };
+
+struct irq_route {
+	uint32_t gsi;
+	enum irq_route_type type;
+	uint32_t intid;			/* SPI */
+	uint64_t msi_addr;		/* MSI: doorbell (GITS_TRANSLATER) */
+	uint32_t msi_data;		/* MSI: event ID */
+	uint32_t msi_devid;		/* MSI: device ID (KVM_MSI_VALID_DEVID) */
+};
+
+#define IRQ_MSI_GSI_BASE 1024
+
+struct irq_routes {
+	struct irq_route *routes;
+	unsigned int nr, cap;
+	uint32_t next_msi_gsi;
+};
+
+void irq_routes_init(struct irq_routes *r);
+void irq_routes_free(struct irq_routes *r);
+/* Route an SPI; adding the same SPI again returns the same GSI. */
+int irq_routes_add_spi(struct irq_routes *r, unsigned int intid, uint32_t *gsi);
+int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint32_t devid,
+		       uint32_t *gsi);
+const struct irq_route *irq_routes_find(const struct irq_routes *r, uint32_t gsi);
+
 struct irqchip;
 
 struct irqchip_ops {
@@ -72,6 +105,18 @@ struct irqchip {
 	unsigned int next_spi;	/* next free INTID */
 	bool initialized;
 	struct gic_layout layout;
+	struct irq_routes routes;
+	struct irqfd *irqfds;	/* registered, or queued until CTRL_INIT */
+	unsigned int irq_line_calls[GIC_NR_IRQS]; /* KVM_IRQ_LINE per INTID */
+};
+
+/* An eventfd wired to a GSI by KVM_IRQFD. */
+struct irqfd {
+	uint32_t gsi;
+	int fd;
+	int resample_fd;	/* -1: edge (plain irqfd) */
+	bool attached;
+	struct irqfd *next;
 };
 
 /* Which models this host's KVM can create (IRQCHIP_MASK bits). */
@@ -92,6 +137,19 @@ unsigned int irqchip_alloc_spi(struct irqchip *chip);
  * MMIO accesses.
  */
 int irqchip_set_spi(struct irqchip *chip, unsigned int intid, int level);
+
+/*
+ * Have KVM raise SPI `intid` whenever `fd` is signalled, with no trip
+ * through lvmm. With resample_fd >= 0 the SPI is level: KVM lowers it when
+ * the guest EOIs and then signals resample_fd (KVM_IRQFD_FLAG_RESAMPLE).
+ * Before the vGIC is initialised the request is queued, and attached by
+ * irqchip_finalize after CTRL_INIT and the routing table.
+ */
+int irqchip_add_irqfd(struct irqchip *chip, unsigned int intid, int fd, int resample_fd);
+/* KVM_IRQFD_FLAG_DEASSIGN for an fd added above. */
+int irqchip_remove_irqfd(struct irqchip *chip, int fd);
+/* Program the routing table (KVM_SET_GSI_ROUTING). */
+int irqchip_commit_routes(struct irqchip *chip);
 
 /* Helpers for the model backends. */
 int gic_set_attr(int fd, uint32_t group, uint64_t attr, const void *val);

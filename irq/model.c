@@ -21,8 +21,10 @@ void irqchip_mask_names(unsigned int mask, char *buf, size_t len)
 	for (unsigned int i = 0; i < ARRAY_SIZE(auto_order); i++) {
 		if (!(mask & IRQCHIP_MASK(auto_order[i])))
 			continue;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-				 used ? ", " : "", irqchip_model_name(auto_order[i]));
+		if (used >= len)
+			break;
+		used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+				 irqchip_model_name(auto_order[i]));
 	}
 	if (!used)
 		snprintf(buf, len, "none");

@@ -80,6 +80,9 @@ int kvm_check_cap(struct vm *vm, long cap);
 int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen);
 int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
 void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len);
+/* KVM_IOEVENTFD: fd is signalled when the guest writes datamatch at gpa. */
+int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
+		 bool assign);
 void vm_destroy(struct vm *vm);
 
 /* Report why the VM should stop and wake whoever waits in vm_wait_exit. */

@@ -141,6 +141,20 @@ void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len)
 	return (char *)r->host + (gpa - r->gpa);
 }
 
+int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
+		 bool assign)
+{
+	struct kvm_ioeventfd req = {
+		.datamatch = datamatch,
+		.addr = gpa,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &req) < 0 ? -errno : 0;
+}
+
 void vm_request_exit(struct vm *vm, enum vm_exit_reason reason)
 {
 	int none = VM_EXIT_NONE;

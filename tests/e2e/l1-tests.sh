@@ -208,3 +208,9 @@ if [ "$rc" = 0 ] && grep -q -- "--irqchip MODEL" "$(outfile "$name")" &&
 else
 	fail "$name" "status $rc" "$(outfile "$name")"
 fi
+
+# --- virtio-mmio devices, interrupts through irqfd ------------------------
+. /e2e/l1-virtio.sh
+for m in $models; do
+	[ "$m" = auto ] || virtio_suite "$m"
+done

@@ -28,6 +28,7 @@ mk_guest_initramfs() {
 	mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/tmp" "$d/root"
 	cp "$BUSYBOX" "$d/bin/busybox"
 	cp "$e2e_dir/guest-init" "$d/init"
+	cp "$e2e_dir/virtio-tests.sh" "$d/virtio-tests.sh"
 	chmod 755 "$d/init"
 	cpio_from_dir "$d" "$1"
 	rm -rf "$d"

@@ -52,6 +52,11 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
+unsigned int test_failure_count(void)
+{
+	return test_failures;
+}
+
 bool test_check(bool ok, const char *file, int line, const char *expr)
 {
 	if (!ok)

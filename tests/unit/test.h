@@ -32,17 +32,19 @@ bool test_check_contains(const char *hay, const char *needle, const char *file,
 			 int line, const char *eh);
 void test_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Failures so far in the running test: lets a loop add "for case X" context. */
+unsigned int test_failure_count(void);
 
-#define TEST(name)							\
-	static void test_fn_##name(void);				\
-	static struct test_case test_case_##name = {			\
-		.name = #name, .fn = test_fn_##name,			\
+#define TEST(tname)							\
+	static void test_fn_##tname(void);				\
+	static struct test_case test_case_##tname = {			\
+		.name = #tname, .fn = test_fn_##tname,			\
 	};								\
-	static void __attribute__((constructor)) test_reg_##name(void)	\
+	static void __attribute__((constructor)) test_reg_##tname(void)	\
 	{								\
-		test_register(&test_case_##name);			\
+		test_register(&test_case_##tname);			\
 	}								\
-	static void test_fn_##name(void)
+	static void test_fn_##tname(void)
 
 #define CHECK(cond) test_check(!!(cond), __FILE__, __LINE__, #cond)
 #define CHECK_EQ_U64(a, b) \

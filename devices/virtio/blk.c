@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk on a raw image file. Requests go to the kernel with libaio, as
+ * many in flight as the queue holds; completions arrive on an eventfd. The
+ * image is opened O_DIRECT where the file system allows it (so requests are
+ * truly asynchronous) and buffered otherwise; a request whose buffers are
+ * not sector-aligned goes through the buffered descriptor.
+ */
+#include "virtio.h"
+#include "../../util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VIRTIO_BLK_F_SEG_MAX	2
+#define VIRTIO_BLK_F_RO		5
+#define VIRTIO_BLK_F_BLK_SIZE	6
+#define VIRTIO_BLK_F_FLUSH	9
+
+#define VIRTIO_BLK_T_IN		0
+#define VIRTIO_BLK_T_OUT	1
+#define VIRTIO_BLK_T_FLUSH	4
+#define VIRTIO_BLK_T_GET_ID	8
+
+#define VIRTIO_BLK_S_OK		0
+#define VIRTIO_BLK_S_IOERR	1
+#define VIRTIO_BLK_S_UNSUPP	2
+
+#define VIRTIO_BLK_ID_BYTES	20
+#define SECTOR_SIZE		512
+#define BLK_QUEUE_SIZE		128
+
+struct blk_req {
+	struct iocb iocb;
+	struct virtq_elem elem;
+	struct iovec data[VIRTQ_MAX_SIZE];
+	unsigned int n_data;
+	uint8_t *status;	/* the last device-writable byte of the chain */
+	uint32_t type;
+	uint64_t sector;
+	size_t len;
+	struct blk_req *next_free;
+};
+
+struct virtio_blk {
+	struct virtio_dev *vdev;
+	char *path;
+	int fd;			/* buffered */
+	int direct_fd;		/* O_DIRECT, or -1 */
+	bool readonly;
+	uint64_t capacity;	/* in 512-byte sectors */
+	char serial[VIRTIO_BLK_ID_BYTES];
+
+	io_context_t aio;
+	int aio_efd;
+	struct blk_req *reqs;
+	struct blk_req *free_reqs;
+	unsigned int inflight;
+
+	pthread_t thread;
+	bool running;
+	int stop_efd;
+
+	/* Counters for --stats and the tests. */
+	unsigned long n_read, n_write, n_flush, n_err, max_inflight;
+	unsigned int warned;
+};
+
+static void blk_config_read(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len)
+{
+	struct virtio_blk *blk = vdev->priv;
+	/* struct virtio_blk_config up to blk_size, little-endian. */
+	uint8_t cfg[24] = { 0 };
+	uint32_t seg_max = BLK_QUEUE_SIZE - 2, blk_size = SECTOR_SIZE;
+
+	memcpy(cfg, &blk->capacity, 8);
+	memcpy(cfg + 12, &seg_max, 4);
+	memcpy(cfg + 20, &blk_size, 4);
+	memset(data, 0, len);
+	if (off < sizeof(cfg))
+		memcpy(data, cfg + off, MIN((uint64_t)len, sizeof(cfg) - off));
+}
+
+/* Copy the part [offset, offset + len) of iov into out; returns the count. */
+static unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t offset, size_t len,
+			      struct iovec *out)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		size_t chunk;
+
+		if (offset >= iov[i].iov_len) {
+			offset -= iov[i].iov_len;
+			continue;
+		}
+		chunk = MIN(iov[i].iov_len - offset, len);
+		out[k].iov_base = (char *)iov[i].iov_base + offset;
+		out[k].iov_len = chunk;
+		k++;
+		len -= chunk;
+		offset = 0;
+	}
+	return k;
+}
+
+static bool iov_sector_aligned(const struct iovec *iov, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (((uintptr_t)iov[i].iov_base | iov[i].iov_len) & (SECTOR_SIZE - 1))
+			return false;
+	return true;
+}
+
+/* Finish a request: status byte, used ring, interrupt. Lock held. */
+static void blk_complete(struct virtio_blk *blk, struct blk_req *req, uint8_t status)
+{
+	struct virtq *q = &blk->vdev->vqs[0];
+	uint32_t written = 1;
+
+	if (status != VIRTIO_BLK_S_OK)
+		blk->n_err++;
+	if (req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_GET_ID)
+		written += status == VIRTIO_BLK_S_OK ? req->len : 0;
+	*req->status = status;
+	if (q->ready)
+		virtq_push(q, req->elem.head, written);
+	req->next_free = blk->free_reqs;
+	blk->free_reqs = req;
+	if (q->ready)
+		virtio_notify_used(blk->vdev, q);
+}
+
+static void blk_warn(struct virtio_blk *blk, const char *what, struct blk_req *req, long res)
+{
+	if (blk->warned++ < 10)
+		pr_warn("%s: %s at sector %llu (%zu bytes) failed: %s", blk->vdev->dev.name, what,
+			(unsigned long long)req->sector, req->len,
+			res < 0 ? strerror(-res) : "short transfer");
+}
+
+/*
+ * Parse one chain into a request and submit it (or complete it at once).
+ * Returns -EINVAL for a chain that is not a virtio-blk request at all.
+ */
+static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
+{
+	struct virtq_elem *e = &req->elem;
+	struct {
+		uint32_t type;
+		uint32_t reserved;
+		uint64_t sector;
+	} hdr;
+	struct iovec *last;
+	struct iocb *cbs[1] = { &req->iocb };
+	int fd;
+
+	if (e->out_len < sizeof(hdr) || e->in_len < 1)
+		return -EINVAL;
+	iov_to_buf(e->iov, e->n_out, 0, &hdr, sizeof(hdr));
+	last = &e->iov[e->n_out + e->n_in - 1];
+	while (last->iov_len == 0 && last > &e->iov[e->n_out])
+		last--;
+	if (last->iov_len == 0)
+		return -EINVAL;
+	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+	req->type = hdr.type;
+	req->sector = hdr.sector;
+
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		req->len = e->in_len - 1;
+		req->n_data = iov_slice(&e->iov[e->n_out], e->n_in, 0, req->len, req->data);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		req->len = e->out_len - sizeof(hdr);
+		req->n_data = iov_slice(e->iov, e->n_out, sizeof(hdr), req->len, req->data);
+		if (blk->readonly) {
+			blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+			return 0;
+		}
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		req->len = 0;
+		io_prep_fdsync(&req->iocb, blk->fd);
+		goto submit;
+	case VIRTIO_BLK_T_GET_ID:
+		req->len = MIN((size_t)e->in_len - 1, (size_t)VIRTIO_BLK_ID_BYTES);
+		iov_from_buf(&e->iov[e->n_out], e->n_in, 0, blk->serial, req->len);
+		blk_complete(blk, req, VIRTIO_BLK_S_OK);
+		return 0;
+	default:
+		req->len = 0;
+		blk_complete(blk, req, VIRTIO_BLK_S_UNSUPP);
+		return 0;
+	}
+	/* Reads and writes: whole sectors, inside the disk. */
+	if ((req->len % SECTOR_SIZE) || req->sector > blk->capacity ||
+	    req->len / SECTOR_SIZE > blk->capacity - req->sector) {
+		blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+		return 0;
+	}
+	fd = blk->direct_fd >= 0 && iov_sector_aligned(req->data, req->n_data) ?
+		     blk->direct_fd : blk->fd;
+	if (hdr.type == VIRTIO_BLK_T_IN)
+		io_prep_preadv(&req->iocb, fd, req->data, req->n_data, req->sector * SECTOR_SIZE);
+	else
+		io_prep_pwritev(&req->iocb, fd, req->data, req->n_data, req->sector * SECTOR_SIZE);
+submit:
+	io_set_eventfd(&req->iocb, blk->aio_efd);
+	req->iocb.data = req;
+	if (io_submit(blk->aio, 1, cbs) != 1) {
+		blk_warn(blk, "submitting I/O", req, -EIO);
+		blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+		return 0;
+	}
+	blk->inflight++;
+	if (blk->inflight > blk->max_inflight)
+		blk->max_inflight = blk->inflight;
+	return 0;
+}
+
+static void blk_process_queue(struct virtio_blk *blk)
+{
+	struct virtio_dev *vdev = blk->vdev;
+	struct virtq *q = &vdev->vqs[0];
+
+	while (virtio_is_live(vdev) && q->ready && blk->free_reqs) {
+		struct blk_req *req = blk->free_reqs;
+		int ret = virtq_pop(q, &vdev->env.mem, &req->elem);
+
+		if (ret == 0)
+			break;
+		if (ret < 0) {
+			virtio_set_broken(vdev, "malformed descriptor chain");
+			break;
+		}
+		blk->free_reqs = req->next_free;
+		if (blk_start_request(blk, req)) {
+			req->next_free = blk->free_reqs;
+			blk->free_reqs = req;
+			virtio_set_broken(vdev, "request without header or status byte");
+			break;
+		}
+	}
+}
+
+/* Reap finished I/O; with wait, block until nothing is in flight. Lock held. */
+static void blk_reap(struct virtio_blk *blk, bool wait)
+{
+	struct io_event events[32];
+
+	while (blk->inflight) {
+		struct timespec zero = { 0, 0 };
+		int n = io_getevents(blk->aio, wait ? 1 : 0, ARRAY_SIZE(events), events,
+				     wait ? NULL : &zero);
+
+		if (n < 0 && n == -EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct blk_req *req = events[i].data;
+			long res = (long)events[i].res;
+			uint8_t status = VIRTIO_BLK_S_OK;
+
+			blk->inflight--;
+			if (req->type == VIRTIO_BLK_T_FLUSH) {
+				blk->n_flush++;
+				if (res < 0) {
+					blk_warn(blk, "flush", req, res);
+					status = VIRTIO_BLK_S_IOERR;
+				}
+			} else {
+				if (req->type == VIRTIO_BLK_T_IN)
+					blk->n_read++;
+				else
+					blk->n_write++;
+				if (res < 0 || (size_t)res != req->len) {
+					blk_warn(blk, req->type == VIRTIO_BLK_T_IN ? "read" : "write",
+						 req, res);
+					status = VIRTIO_BLK_S_IOERR;
+				}
+			}
+			blk_complete(blk, req, status);
+		}
+	}
+}
+
+static void *blk_worker(void *arg)
+{
+	struct virtio_blk *blk = arg;
+	struct virtio_dev *vdev = blk->vdev;
+
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = vdev->vqs[0].notify_fd, .events = POLLIN },
+			{ .fd = blk->aio_efd, .events = POLLIN },
+			{ .fd = blk->stop_efd, .events = POLLIN },
+		};
+
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents)
+			break;
+		if (pfd[0].revents)
+			virtio_drain_eventfd(pfd[0].fd);
+		if (pfd[1].revents)
+			virtio_drain_eventfd(pfd[1].fd);
+		pthread_mutex_lock(&vdev->lock);
+		blk_reap(blk, false);
+		blk_process_queue(blk);
+		pthread_mutex_unlock(&vdev->lock);
+	}
+	return NULL;
+}
+
+static int blk_start(struct virtio_dev *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+	int ret = pthread_create(&blk->thread, NULL, blk_worker, blk);
+
+	if (ret)
+		return -ret;
+	blk->running = true;
+	return 0;
+}
+
+static void blk_stop(struct virtio_dev *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+	uint64_t one = 1;
+
+	if (!blk->running)
+		return;
+	if (write(blk->stop_efd, &one, sizeof(one)) < 0)
+		pr_warn("%s: cannot stop the worker", vdev->dev.name);
+	pthread_join(blk->thread, NULL);
+	blk->running = false;
+	/* Nothing is lost: requests in flight complete to the guest's ring. */
+	pthread_mutex_lock(&vdev->lock);
+	blk_reap(blk, true);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void blk_reset(struct virtio_dev *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	/* The driver gives up its queue: wait for the I/O aimed at its buffers. */
+	blk_reap(blk, true);
+}
+
+static void blk_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	snprintf(buf, len, " reads=%lu writes=%lu flushes=%lu errors=%lu max_inflight=%lu",
+		 blk->n_read, blk->n_write, blk->n_flush, blk->n_err, blk->max_inflight);
+}
+
+static void blk_free(struct virtio_dev *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	if (!blk)
+		return;
+	blk_stop(vdev);
+	if (blk->aio)
+		io_destroy(blk->aio);
+	if (blk->aio_efd >= 0)
+		close(blk->aio_efd);
+	if (blk->stop_efd >= 0)
+		close(blk->stop_efd);
+	if (blk->direct_fd >= 0)
+		close(blk->direct_fd);
+	if (blk->fd >= 0)
+		close(blk->fd);
+	free(blk->reqs);
+	free(blk->path);
+	free(blk);
+	vdev->priv = NULL;
+}
+
+static const struct virtio_ops blk_ops = {
+	.kind = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.nr_queues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.config_read = blk_config_read,
+	.start = blk_start,
+	.stop = blk_stop,
+	.reset = blk_reset,
+	.free = blk_free,
+	.stats = blk_stats,
+};
+
+/* Open the image and set up libaio; messages name the file and the cause. */
+static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
+{
+	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	const char *base;
+	struct stat st;
+	int ret;
+
+	blk->fd = open(opts->path, flags);
+	if (blk->fd < 0) {
+		ret = -errno;
+		pr_err("disk '%s': %s", opts->path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(blk->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_err("disk '%s' is not a regular file (raw images only)", opts->path);
+		return -EINVAL;
+	}
+	if (st.st_size % SECTOR_SIZE)
+		pr_warn("disk '%s': size is not a multiple of 512; the last %lld bytes are not visible",
+			opts->path, (long long)(st.st_size % SECTOR_SIZE));
+	blk->capacity = st.st_size / SECTOR_SIZE;
+	blk->direct_fd = open(opts->path, flags | O_DIRECT);	/* may fail: fine */
+
+	base = strrchr(opts->path, '/');
+	base = base ? base + 1 : opts->path;
+	/* The ID is 20 bytes, NUL-padded, not necessarily NUL-terminated. */
+	base = opts->serial ? opts->serial : base;
+	memcpy(blk->serial, base, strnlen(base, sizeof(blk->serial)));
+
+	ret = io_setup(BLK_QUEUE_SIZE, &blk->aio);
+	if (ret) {
+		pr_err("disk '%s': io_setup: %s", opts->path, strerror(-ret));
+		blk->aio = 0;
+		return ret;
+	}
+	blk->aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	blk->stop_efd = eventfd(0, EFD_CLOEXEC);
+	blk->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*blk->reqs));
+	if (blk->aio_efd < 0 || blk->stop_efd < 0 || !blk->reqs)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < BLK_QUEUE_SIZE; i++) {
+		blk->reqs[i].next_free = blk->free_reqs;
+		blk->free_reqs = &blk->reqs[i];
+	}
+	return 0;
+}
+
+struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct virtio_blk_opts *opts, const struct device_env *env,
+				 int *err)
+{
+	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+			    (1ULL << VIRTIO_BLK_F_FLUSH);
+	struct virtio_dev *vdev;
+	int ret;
+
+	if (!blk) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	blk->fd = blk->direct_fd = blk->aio_efd = blk->stop_efd = -1;
+	blk->readonly = opts->readonly;
+	blk->path = strdup(opts->path);
+	ret = blk_open(blk, opts);
+	if (ret)
+		goto fail;
+	if (opts->readonly)
+		features |= 1ULL << VIRTIO_BLK_F_RO;
+	vdev = virtio_mmio_create(name, base, intid, &blk_ops, features, env, blk, &ret);
+	if (!vdev)
+		goto fail;
+	blk->vdev = vdev;
+	return &vdev->dev;
+fail:
+	{
+		struct virtio_dev tmp = { .priv = blk };
+
+		blk_free(&tmp);
+	}
+	*err = ret;
+	return NULL;
+}

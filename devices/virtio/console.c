@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-console with one port (no MULTIPORT): the guest's hvc0. Output
+ * chains are written to stdout as they come; terminal input is read only
+ * while the guest has posted receive buffers, so none is dropped.
+ */
+#include "virtio.h"
+#include "../console.h"
+#include "../../util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+
+struct virtio_console {
+	struct virtio_dev *vdev;
+	struct virtio_console_opts opts;
+	pthread_t thread;
+	bool running;
+	int stop_efd;
+	bool input_eof;
+	struct console_escape esc;
+	uint8_t pending[512];	/* filtered input not yet in a guest buffer */
+	unsigned int n_pending;
+	struct virtq_elem elem;
+	unsigned long rx_bytes, tx_bytes;
+};
+
+/* Guest output: every chain goes to out_fd, whole. Lock held. */
+static void console_tx(struct virtio_console *con)
+{
+	struct virtio_dev *vdev = con->vdev;
+	struct virtq *q = &vdev->vqs[TX_QUEUE];
+	bool used = false;
+	int ret;
+
+	while (virtio_is_live(vdev) && (ret = virtq_pop(q, &vdev->env.mem, &con->elem)) != 0) {
+		struct virtq_elem *e = &con->elem;
+
+		if (ret < 0) {
+			virtio_set_broken(vdev, "malformed descriptor chain");
+			break;
+		}
+		for (unsigned int i = 0; i < e->n_out && con->opts.out_fd >= 0; i++)
+			write_all(con->opts.out_fd, e->iov[i].iov_base, e->iov[i].iov_len);
+		con->tx_bytes += e->out_len;
+		virtq_push(q, e->head, 0);
+		used = true;
+	}
+	if (used)
+		virtio_notify_used(vdev, q);
+}
+
+/* Move pending input into receive buffers. Lock held. */
+static void console_rx(struct virtio_console *con)
+{
+	struct virtio_dev *vdev = con->vdev;
+	struct virtq *q = &vdev->vqs[RX_QUEUE];
+	bool used = false;
+
+	while (con->n_pending && virtio_is_live(vdev)) {
+		struct virtq_elem *e = &con->elem;
+		size_t n;
+		int ret = virtq_pop(q, &vdev->env.mem, e);
+
+		if (ret == 0)
+			break;
+		if (ret < 0) {
+			virtio_set_broken(vdev, "malformed descriptor chain");
+			break;
+		}
+		n = iov_from_buf(&e->iov[e->n_out], e->n_in, 0, con->pending, con->n_pending);
+		memmove(con->pending, con->pending + n, con->n_pending - n);
+		con->n_pending -= n;
+		con->rx_bytes += n;
+		virtq_push(q, e->head, n);
+		used = true;
+	}
+	if (used)
+		virtio_notify_used(vdev, q);
+}
+
+static bool console_read_input(struct virtio_console *con)
+{
+	uint8_t buf[sizeof(con->pending) / 2];
+	/* The filter can turn n bytes into n + 1. */
+	size_t room = (sizeof(con->pending) - con->n_pending - 1) / 2;
+	bool quit = false;
+	ssize_t n;
+
+	if (!room)
+		return false;
+	n = read(con->opts.in_fd, buf, MIN(room, sizeof(buf)));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return false;
+	if (n <= 0) {
+		con->input_eof = true;
+		return false;
+	}
+	if (con->opts.escape) {
+		con->n_pending += console_filter(&con->esc, buf, n, con->pending + con->n_pending,
+						 &quit);
+	} else {
+		memcpy(con->pending + con->n_pending, buf, n);
+		con->n_pending += n;
+	}
+	return quit;
+}
+
+static void *console_worker(void *arg)
+{
+	struct virtio_console *con = arg;
+	struct virtio_dev *vdev = con->vdev;
+
+	for (;;) {
+		/* Read the terminal only when there is room to keep what we read. */
+		bool want_input = con->opts.in_fd >= 0 && !con->input_eof &&
+				  con->n_pending < sizeof(con->pending) / 2;
+		struct pollfd pfd[4] = {
+			{ .fd = vdev->vqs[RX_QUEUE].notify_fd, .events = POLLIN },
+			{ .fd = vdev->vqs[TX_QUEUE].notify_fd, .events = POLLIN },
+			{ .fd = con->stop_efd, .events = POLLIN },
+			{ .fd = want_input ? con->opts.in_fd : -1, .events = POLLIN },
+		};
+		bool quit = false;
+
+		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents)
+			break;
+		if (pfd[0].revents)
+			virtio_drain_eventfd(pfd[0].fd);
+		if (pfd[1].revents)
+			virtio_drain_eventfd(pfd[1].fd);
+		if (pfd[3].revents)
+			quit = console_read_input(con);
+		pthread_mutex_lock(&vdev->lock);
+		console_tx(con);
+		console_rx(con);
+		pthread_mutex_unlock(&vdev->lock);
+		if (quit && con->opts.on_quit) {
+			con->opts.on_quit(con->opts.quit_ctx);
+			con->input_eof = true;
+		}
+	}
+	return NULL;
+}
+
+static int console_start(struct virtio_dev *vdev)
+{
+	struct virtio_console *con = vdev->priv;
+	int ret = pthread_create(&con->thread, NULL, console_worker, con);
+
+	if (ret)
+		return -ret;
+	con->running = true;
+	return 0;
+}
+
+static void console_stop(struct virtio_dev *vdev)
+{
+	struct virtio_console *con = vdev->priv;
+	uint64_t one = 1;
+
+	if (!con->running)
+		return;
+	if (write(con->stop_efd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(con->thread, NULL);
+	con->running = false;
+}
+
+static void console_config_read(struct virtio_dev *vdev, uint64_t off, void *data,
+				unsigned int len)
+{
+	memset(data, 0, len);	/* no size, one port */
+}
+
+static void console_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
+{
+	struct virtio_console *con = vdev->priv;
+
+	snprintf(buf, len, " rx_bytes=%lu tx_bytes=%lu", con->rx_bytes, con->tx_bytes);
+}
+
+static void console_free(struct virtio_dev *vdev)
+{
+	struct virtio_console *con = vdev->priv;
+
+	if (!con)
+		return;
+	console_stop(vdev);
+	if (con->stop_efd >= 0)
+		close(con->stop_efd);
+	free(con);
+	vdev->priv = NULL;
+}
+
+static const struct virtio_ops console_ops = {
+	.kind = "virtio-console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.nr_queues = 2,
+	.queue_max = 64,
+	.config_read = console_config_read,
+	.start = console_start,
+	.stop = console_stop,
+	.free = console_free,
+	.stats = console_stats,
+};
+
+struct device *virtio_console_create(const char *name, uint64_t base, unsigned int intid,
+				     const struct virtio_console_opts *opts,
+				     const struct device_env *env, int *err)
+{
+	struct virtio_console *con = calloc(1, sizeof(*con));
+	struct virtio_dev *vdev;
+
+	if (!con) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	con->opts = *opts;
+	con->stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (con->stop_efd < 0) {
+		*err = -errno;
+		free(con);
+		return NULL;
+	}
+	vdev = virtio_mmio_create(name, base, intid, &console_ops, 0, env, con, err);
+	if (!vdev) {
+		close(con->stop_efd);
+		free(con);
+		return NULL;
+	}
+	con->vdev = vdev;
+	return &vdev->dev;
+}

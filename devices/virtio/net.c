@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net on a host tap device. The tap is opened with IFF_VNET_HDR and
+ * a 12-byte header, which is virtio_net_hdr_v1 itself, so frames move
+ * between the guest's buffers and the tap with one readv/writev each. No
+ * offloads are offered: the headers stay zero.
+ */
+#include "virtio.h"
+#include "../../util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define VIRTIO_NET_F_MAC	5
+#define VNET_HDR_LEN		12	/* struct virtio_net_hdr_v1 */
+#define NUM_BUFFERS_OFFSET	10
+
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+
+struct virtio_net {
+	struct virtio_dev *vdev;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[6];
+	int tap_fd;
+	pthread_t thread;
+	bool running;
+	int stop_efd;
+	struct virtq_elem rx_elem;	/* popped, waiting for a frame */
+	bool rx_held;
+	struct virtq_elem tx_elem;
+	unsigned long rx_frames, tx_frames, tx_dropped;
+};
+
+static void net_config_read(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len)
+{
+	struct virtio_net *net = vdev->priv;
+
+	memset(data, 0, len);
+	if (off < sizeof(net->mac))
+		memcpy(data, net->mac + off, MIN((uint64_t)len, sizeof(net->mac) - off));
+}
+
+static void net_tx(struct virtio_net *net)
+{
+	struct virtio_dev *vdev = net->vdev;
+	struct virtq *q = &vdev->vqs[TX_QUEUE];
+	struct virtq_elem *e = &net->tx_elem;
+	bool used = false;
+	int ret;
+
+	while (virtio_is_live(vdev) && (ret = virtq_pop(q, &vdev->env.mem, e)) != 0) {
+		if (ret < 0) {
+			virtio_set_broken(vdev, "malformed descriptor chain");
+			break;
+		}
+		if (e->out_len < VNET_HDR_LEN || writev(net->tap_fd, e->iov, e->n_out) < 0)
+			net->tx_dropped++;	/* a full tap queue drops, like a wire */
+		else
+			net->tx_frames++;
+		virtq_push(q, e->head, 0);
+		used = true;
+	}
+	if (used)
+		virtio_notify_used(vdev, q);
+}
+
+/* Move frames from the tap into receive buffers; false if the tap is empty. */
+static void net_rx(struct virtio_net *net)
+{
+	struct virtio_dev *vdev = net->vdev;
+	struct virtq *q = &vdev->vqs[RX_QUEUE];
+	struct virtq_elem *e = &net->rx_elem;
+	uint16_t one = 1;
+	bool used = false;
+
+	while (virtio_is_live(vdev)) {
+		ssize_t n;
+
+		if (!net->rx_held) {
+			int ret = virtq_pop(q, &vdev->env.mem, e);
+
+			if (ret == 0)
+				break;
+			if (ret < 0) {
+				virtio_set_broken(vdev, "malformed descriptor chain");
+				break;
+			}
+			if (e->in_len < VNET_HDR_LEN) {
+				virtq_push(q, e->head, 0);
+				used = true;
+				continue;
+			}
+			net->rx_held = true;
+		}
+		n = readv(net->tap_fd, &e->iov[e->n_out], e->n_in);
+		if (n < 0)
+			break;	/* EAGAIN: keep the buffer for the next frame */
+		/* Without MRG_RXBUF every frame is in one buffer chain. */
+		iov_from_buf(&e->iov[e->n_out], e->n_in, NUM_BUFFERS_OFFSET, &one, sizeof(one));
+		virtq_push(q, e->head, n);
+		net->rx_held = false;
+		net->rx_frames++;
+		used = true;
+	}
+	if (used)
+		virtio_notify_used(vdev, q);
+}
+
+static void *net_worker(void *arg)
+{
+	struct virtio_net *net = arg;
+	struct virtio_dev *vdev = net->vdev;
+
+	for (;;) {
+		bool have_rx_buffer;
+		struct pollfd pfd[4] = {
+			{ .fd = vdev->vqs[RX_QUEUE].notify_fd, .events = POLLIN },
+			{ .fd = vdev->vqs[TX_QUEUE].notify_fd, .events = POLLIN },
+			{ .fd = net->stop_efd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+		};
+
+		pthread_mutex_lock(&vdev->lock);
+		have_rx_buffer = virtio_is_live(vdev) &&
+				 (net->rx_held || virtq_has_avail(&vdev->vqs[RX_QUEUE]));
+		pthread_mutex_unlock(&vdev->lock);
+		/* Frames wait in the tap while the guest has no buffer for them. */
+		if (have_rx_buffer)
+			pfd[3].fd = net->tap_fd;
+		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents)
+			break;
+		if (pfd[0].revents)
+			virtio_drain_eventfd(pfd[0].fd);
+		if (pfd[1].revents)
+			virtio_drain_eventfd(pfd[1].fd);
+		pthread_mutex_lock(&vdev->lock);
+		net_tx(net);
+		net_rx(net);
+		pthread_mutex_unlock(&vdev->lock);
+	}
+	return NULL;
+}
+
+static int net_start(struct virtio_dev *vdev)
+{
+	struct virtio_net *net = vdev->priv;
+	int ret = pthread_create(&net->thread, NULL, net_worker, net);
+
+	if (ret)
+		return -ret;
+	net->running = true;
+	return 0;
+}
+
+static void net_stop(struct virtio_dev *vdev)
+{
+	struct virtio_net *net = vdev->priv;
+	uint64_t one = 1;
+
+	if (!net->running)
+		return;
+	if (write(net->stop_efd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(net->thread, NULL);
+	net->running = false;
+}
+
+static void net_reset(struct virtio_dev *vdev)
+{
+	struct virtio_net *net = vdev->priv;
+
+	net->rx_held = false;	/* that buffer belongs to the old queue */
+}
+
+static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
+{
+	struct virtio_net *net = vdev->priv;
+
+	snprintf(buf, len, " rx_frames=%lu tx_frames=%lu tx_dropped=%lu", net->rx_frames,
+		 net->tx_frames, net->tx_dropped);
+}
+
+static void net_free(struct virtio_dev *vdev)
+{
+	struct virtio_net *net = vdev->priv;
+
+	if (!net)
+		return;
+	net_stop(vdev);
+	if (net->tap_fd >= 0)
+		close(net->tap_fd);
+	if (net->stop_efd >= 0)
+		close(net->stop_efd);
+	free(net);
+	vdev->priv = NULL;
+}
+
+static const struct virtio_ops net_ops = {
+	.kind = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.nr_queues = 2,
+	.queue_max = 256,
+	.config_read = net_config_read,
+	.start = net_start,
+	.stop = net_stop,
+	.reset = net_reset,
+	.free = net_free,
+	.stats = net_stats,
+};
+
+static int tap_open(struct virtio_net *net, const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int hdr_len = VNET_HDR_LEN;
+	int fd, ret;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("network: /dev/net/tun: %s", strerror(-ret));
+		return ret;
+	}
+	net->tap_fd = fd;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		if (ret == -EPERM)
+			pr_err("network: tap '%s': %s (create it beforehand with 'ip tuntap add %s mode tap user USER', or run as root)",
+			       ifname, strerror(-ret), ifname);
+		else
+			pr_err("network: tap '%s': %s", ifname, strerror(-ret));
+		return ret;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 || ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		ret = -errno;
+		pr_err("network: tap '%s': setting the vnet header: %s", ifname, strerror(-ret));
+		return ret;
+	}
+	snprintf(net->ifname, sizeof(net->ifname), "%s", ifr.ifr_name);
+	return 0;
+}
+
+struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct virtio_net_opts *opts, const struct device_env *env,
+				 int *err)
+{
+	struct virtio_net *net = calloc(1, sizeof(*net));
+	struct virtio_dev *vdev;
+	int ret;
+
+	if (!net) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	net->tap_fd = -1;
+	memcpy(net->mac, opts->mac, sizeof(net->mac));
+	net->stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (net->stop_efd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = tap_open(net, opts->tapif);
+	if (ret)
+		goto fail;
+	vdev = virtio_mmio_create(name, base, intid, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net,
+				  &ret);
+	if (!vdev)
+		goto fail;
+	net->vdev = vdev;
+	return &vdev->dev;
+fail:
+	if (net->tap_fd >= 0)
+		close(net->tap_fd);
+	if (net->stop_efd >= 0)
+		close(net->stop_efd);
+	free(net);
+	*err = ret;
+	return NULL;
+}

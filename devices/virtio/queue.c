@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Split virtqueues (virtio 1.x, 2.7). Everything in the rings is written by
+ * the guest and may change under us: indices are read once, bounds-checked,
+ * and every buffer is translated through guest_mem_ptr before use.
+ */
+#include "virtio.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+static bool is_pow2(unsigned int v)
+{
+	return v && !(v & (v - 1));
+}
+
+void virtq_reset(struct virtq *q)
+{
+	int fd = q->notify_fd;
+	uint16_t num_max = q->num_max;
+
+	memset(q, 0, sizeof(*q));
+	q->notify_fd = fd;
+	q->num_max = num_max;
+	q->num = num_max;
+}
+
+int virtq_enable(struct virtq *q, const struct guest_mem *mem)
+{
+	uint64_t desc_len, avail_len, used_len;
+
+	if (!is_pow2(q->num) || q->num > q->num_max)
+		return -EINVAL;
+	/* Alignment the spec requires of each part (2.7). */
+	if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
+		return -EINVAL;
+	desc_len = 16ULL * q->num;
+	avail_len = 6 + 2ULL * q->num;
+	used_len = 6 + 8ULL * q->num;
+	q->desc = guest_mem_ptr(mem, q->desc_gpa, desc_len);
+	q->avail = guest_mem_ptr(mem, q->avail_gpa, avail_len);
+	q->used = guest_mem_ptr(mem, q->used_gpa, used_len);
+	if (!q->desc || !q->avail || !q->used)
+		return -EINVAL;
+	/* A freshly enabled queue starts at index 0 on both rings (2.7.13). */
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->ready = true;
+	return 0;
+}
+
+int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *elem)
+{
+	uint16_t avail_idx, head, idx;
+	uint64_t out_len = 0, in_len = 0;
+	unsigned int count = 0;
+
+	if (!q->ready)
+		return 0;
+	avail_idx = load_acquire(&q->avail->idx);
+	if (avail_idx == q->last_avail)
+		return 0;
+	/* The driver cannot have more outstanding than the ring holds. */
+	if ((uint16_t)(avail_idx - q->last_avail) > q->num)
+		return -EINVAL;
+	head = READ_ONCE(q->avail->ring[q->last_avail & (q->num - 1)]);
+	if (head >= q->num)
+		return -EINVAL;
+
+	elem->head = head;
+	elem->n_out = elem->n_in = 0;
+	idx = head;
+	for (;;) {
+		struct virtq_desc d;
+		void *buf;
+
+		/* A chain longer than the ring must loop. */
+		if (++count > q->num)
+			return -EINVAL;
+		memcpy(&d, &q->desc[idx], sizeof(d));
+		if (d.flags & VIRTQ_DESC_F_INDIRECT)
+			return -EINVAL;	/* not offered */
+		buf = guest_mem_ptr(mem, d.addr, d.len);
+		if (!buf)
+			return -EINVAL;
+		if (d.flags & VIRTQ_DESC_F_WRITE) {
+			elem->iov[elem->n_out + elem->n_in].iov_base = buf;
+			elem->iov[elem->n_out + elem->n_in].iov_len = d.len;
+			elem->n_in++;
+			in_len += d.len;
+		} else {
+			/* Readable buffers must all come before writable ones. */
+			if (elem->n_in)
+				return -EINVAL;
+			elem->iov[elem->n_out].iov_base = buf;
+			elem->iov[elem->n_out].iov_len = d.len;
+			elem->n_out++;
+			out_len += d.len;
+		}
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			break;
+		if (d.next >= q->num)
+			return -EINVAL;
+		idx = d.next;
+	}
+	if (out_len > UINT32_MAX || in_len > UINT32_MAX)
+		return -EINVAL;
+	elem->out_len = out_len;
+	elem->in_len = in_len;
+	q->last_avail++;
+	return 1;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	struct virtq_used_elem *e = &q->used->ring[q->used_idx & (q->num - 1)];
+
+	e->id = head;
+	e->len = len;
+	q->used_idx++;
+	/* The element must be visible before the index that publishes it. */
+	store_release(&q->used->idx, q->used_idx);
+}
+
+bool virtq_has_avail(struct virtq *q)
+{
+	return q->ready && load_acquire(&q->avail->idx) != q->last_avail;
+}
+
+bool virtq_needs_interrupt(struct virtq *q)
+{
+	/* Order our used->idx store before reading the driver's flags. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !(READ_ONCE(q->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < n && done < len; i++) {
+		size_t chunk;
+
+		if (offset >= iov[i].iov_len) {
+			offset -= iov[i].iov_len;
+			continue;
+		}
+		chunk = iov[i].iov_len - offset;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((char *)buf + done, (char *)iov[i].iov_base + offset, chunk);
+		done += chunk;
+		offset = 0;
+	}
+	return done;
+}
+
+size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t offset, const void *buf,
+		    size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < n && done < len; i++) {
+		size_t chunk;
+
+		if (offset >= iov[i].iov_len) {
+			offset -= iov[i].iov_len;
+			continue;
+		}
+		chunk = iov[i].iov_len - offset;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((char *)iov[i].iov_base + offset, (const char *)buf + done, chunk);
+		done += chunk;
+		offset = 0;
+	}
+	return done;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/* virtio-rng: fills the guest's buffers from the host's getrandom(). */
+#include "virtio.h"
+#include "../../util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+struct virtio_rng {
+	struct virtio_dev *vdev;
+	pthread_t thread;
+	bool running;
+	int stop_efd;
+	struct virtq_elem elem;
+	unsigned long bytes;
+};
+
+static void rng_process(struct virtio_rng *rng)
+{
+	struct virtio_dev *vdev = rng->vdev;
+	struct virtq *q = &vdev->vqs[0];
+	bool used = false;
+	int ret;
+
+	while (virtio_is_live(vdev) && (ret = virtq_pop(q, &vdev->env.mem, &rng->elem)) != 0) {
+		struct virtq_elem *e = &rng->elem;
+		uint32_t done = 0;
+
+		if (ret < 0) {
+			virtio_set_broken(vdev, "malformed descriptor chain");
+			break;
+		}
+		for (unsigned int i = e->n_out; i < e->n_out + e->n_in; i++) {
+			ssize_t n = getrandom(e->iov[i].iov_base, e->iov[i].iov_len, 0);
+
+			if (n < 0)
+				break;
+			done += n;
+			if ((size_t)n < e->iov[i].iov_len)
+				break;
+		}
+		rng->bytes += done;
+		virtq_push(q, e->head, done);
+		used = true;
+	}
+	if (used)
+		virtio_notify_used(vdev, q);
+}
+
+static void *rng_worker(void *arg)
+{
+	struct virtio_rng *rng = arg;
+	struct virtio_dev *vdev = rng->vdev;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = vdev->vqs[0].notify_fd, .events = POLLIN },
+			{ .fd = rng->stop_efd, .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		virtio_drain_eventfd(pfd[0].fd);
+		pthread_mutex_lock(&vdev->lock);
+		rng_process(rng);
+		pthread_mutex_unlock(&vdev->lock);
+	}
+	return NULL;
+}
+
+static int rng_start(struct virtio_dev *vdev)
+{
+	struct virtio_rng *rng = vdev->priv;
+	int ret = pthread_create(&rng->thread, NULL, rng_worker, rng);
+
+	if (ret)
+		return -ret;
+	rng->running = true;
+	return 0;
+}
+
+static void rng_stop(struct virtio_dev *vdev)
+{
+	struct virtio_rng *rng = vdev->priv;
+	uint64_t one = 1;
+
+	if (!rng->running)
+		return;
+	if (write(rng->stop_efd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(rng->thread, NULL);
+	rng->running = false;
+}
+
+static void rng_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
+{
+	struct virtio_rng *rng = vdev->priv;
+
+	snprintf(buf, len, " bytes=%lu", rng->bytes);
+}
+
+static void rng_free(struct virtio_dev *vdev)
+{
+	struct virtio_rng *rng = vdev->priv;
+
+	if (!rng)
+		return;
+	rng_stop(vdev);
+	if (rng->stop_efd >= 0)
+		close(rng->stop_efd);
+	free(rng);
+	vdev->priv = NULL;
+}
+
+static const struct virtio_ops rng_ops = {
+	.kind = "virtio-rng",
+	.device_id = VIRTIO_ID_RNG,
+	.nr_queues = 1,
+	.queue_max = 64,
+	.start = rng_start,
+	.stop = rng_stop,
+	.free = rng_free,
+	.stats = rng_stats,
+};
+
+struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct device_env *env, int *err)
+{
+	struct virtio_rng *rng = calloc(1, sizeof(*rng));
+	struct virtio_dev *vdev;
+
+	if (!rng) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	rng->stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (rng->stop_efd < 0) {
+		*err = -errno;
+		free(rng);
+		return NULL;
+	}
+	vdev = virtio_mmio_create(name, base, intid, &rng_ops, 0, env, rng, err);
+	if (!vdev) {
+		close(rng->stop_efd);
+		free(rng);
+		return NULL;
+	}
+	rng->vdev = vdev;
+	return &vdev->dev;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio 1.x over MMIO ("version 2" registers), split virtqueues, and the
+ * devices on it (blk, console, rng, net). The transport (mmio.c) owns the
+ * registers, the queues' notify ioeventfds and the used-buffer irqfd; each
+ * device kind runs its own worker thread that waits on those eventfds.
+ *
+ * queue.c parses what the guest wrote into its rings and never trusts it:
+ * every index and address is checked, and a malformed ring marks the device
+ * broken (DEVICE_NEEDS_RESET) rather than crashing or hanging lvmm.
+ */
+#ifndef LVMM_VIRTIO_H
+#define LVMM_VIRTIO_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../device.h"
+
+/* Device IDs (virtio spec 5). */
+#define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLOCK		2
+#define VIRTIO_ID_CONSOLE	3
+#define VIRTIO_ID_RNG		4
+
+/* Device status bits. */
+#define VIRTIO_STATUS_ACKNOWLEDGE	1
+#define VIRTIO_STATUS_DRIVER		2
+#define VIRTIO_STATUS_DRIVER_OK		4
+#define VIRTIO_STATUS_FEATURES_OK	8
+#define VIRTIO_STATUS_NEEDS_RESET	0x40
+#define VIRTIO_STATUS_FAILED		0x80
+
+#define VIRTIO_F_VERSION_1	32
+
+/* InterruptStatus bits. */
+#define VIRTIO_ISR_QUEUE	1
+#define VIRTIO_ISR_CONFIG	2
+
+/* Split ring layout (virtio spec 2.7). Little-endian, as are our guests. */
+#define VIRTQ_DESC_F_NEXT	1
+#define VIRTQ_DESC_F_WRITE	2
+#define VIRTQ_DESC_F_INDIRECT	4
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+
+struct virtq_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct virtq_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];
+};
+
+struct virtq_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct virtq_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct virtq_used_elem ring[];
+};
+
+#define VIRTQ_MAX_SIZE 256
+
+struct virtq {
+	uint16_t num_max;	/* what the device offers */
+	uint16_t num;		/* what the driver chose */
+	bool ready;		/* the driver enabled it and it passed checks */
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	uint16_t last_avail;	/* next avail entry to take */
+	uint16_t used_idx;	/* our copy of used->idx */
+	int notify_fd;		/* ioeventfd on QueueNotify for this queue */
+};
+
+/*
+ * One popped descriptor chain: device-readable buffers first (out), then
+ * device-writable ones (in), as host iovecs into guest RAM.
+ */
+struct virtq_elem {
+	uint16_t head;
+	unsigned int n_out, n_in;
+	uint32_t out_len, in_len;
+	struct iovec iov[VIRTQ_MAX_SIZE];
+};
+
+/* Check the rings the driver set up; 0 or -EINVAL (then the device is broken). */
+int virtq_enable(struct virtq *q, const struct guest_mem *mem);
+void virtq_reset(struct virtq *q);
+/*
+ * Take the next available chain. Returns 1 with *elem filled, 0 when the
+ * ring is empty, -EINVAL for a malformed ring or chain.
+ */
+int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *elem);
+/* Return a chain to the driver with `len` bytes written into its buffers. */
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Whether the driver has made buffers available that we have not taken. */
+bool virtq_has_avail(struct virtq *q);
+/* Whether the driver wants an interrupt for used buffers now. */
+bool virtq_needs_interrupt(struct virtq *q);
+
+/* Copy helpers over an element's iovecs. */
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf, size_t len);
+size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t offset, const void *buf,
+		    size_t len);
+
+struct virtio_dev;
+
+/* What one device kind adds to the transport. */
+struct virtio_ops {
+	const char *kind;		/* "virtio-blk" */
+	uint32_t device_id;
+	unsigned int nr_queues;
+	uint16_t queue_max;
+	/* Config space read/write at offset within it (after 0x100). */
+	void (*config_read)(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len);
+	void (*config_write)(struct virtio_dev *vdev, uint64_t off, const void *data,
+			     unsigned int len);
+	/* Start/stop the worker; stop must leave no request in flight. */
+	int (*start)(struct virtio_dev *vdev);
+	void (*stop)(struct virtio_dev *vdev);
+	/*
+	 * The driver reset the device (status 0) or it broke: finish or drop
+	 * in-flight work so the queues can be forgotten. Called with vdev->lock
+	 * held, from the vCPU thread.
+	 */
+	void (*reset)(struct virtio_dev *vdev);
+	void (*free)(struct virtio_dev *vdev);
+	void (*stats)(struct virtio_dev *vdev, char *buf, unsigned int len);
+};
+
+#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MMIO_SIZE 0x200
+
+struct virtio_dev {
+	struct device dev;
+	const struct virtio_ops *ops;
+	struct device_env env;
+	void *priv;
+
+	/*
+	 * Protects the transport state and the queues: taken by MMIO accesses
+	 * (vCPU threads) and by the worker while it touches the rings.
+	 */
+	pthread_mutex_t lock;
+	uint64_t device_features;
+	uint64_t driver_features;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint32_t status;
+	atomic_uint isr;
+	bool broken;
+	struct virtq vqs[VIRTIO_MAX_QUEUES];
+	int irq_fd;		/* irqfd: a write raises the device's SPI */
+	atomic_ulong irqs_sent;
+};
+
+/*
+ * Create the transport for a device kind at base with SPI intid: queue
+ * notify ioeventfds and the irqfd are registered through env. On failure
+ * returns NULL with *err set.
+ */
+struct virtio_dev *virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
+				      const struct virtio_ops *ops, uint64_t features,
+				      const struct device_env *env, void *priv, int *err);
+
+/* The driver has set DRIVER_OK and not reset or broken the device. */
+bool virtio_is_live(struct virtio_dev *vdev);
+/* Raise the used-buffer interrupt if the driver wants it (worker, lock held). */
+void virtio_notify_used(struct virtio_dev *vdev, struct virtq *q);
+/* Mark the device broken: DEVICE_NEEDS_RESET and a config interrupt (lock held). */
+void virtio_set_broken(struct virtio_dev *vdev, const char *why);
+/* Drain a notify eventfd (the worker woke up for it). */
+void virtio_drain_eventfd(int fd);
+
+/* Device constructors (blk.c, console.c, rng.c, net.c). */
+struct virtio_blk_opts {
+	const char *path;
+	bool readonly;
+	const char *serial;	/* NULL: derived from the file name */
+};
+struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct virtio_blk_opts *opts, const struct device_env *env,
+				 int *err);
+struct virtio_console_opts {
+	int in_fd;		/* -1: no input */
+	int out_fd;
+	bool escape;		/* Ctrl-A x quits (input is a terminal) */
+	void (*on_quit)(void *ctx);
+	void *quit_ctx;
+};
+struct device *virtio_console_create(const char *name, uint64_t base, unsigned int intid,
+				     const struct virtio_console_opts *opts,
+				     const struct device_env *env, int *err);
+struct virtio_net_opts {
+	const char *tapif;
+	uint8_t mac[6];
+};
+struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct virtio_net_opts *opts, const struct device_env *env,
+				 int *err);
+struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct device_env *env, int *err);
+
+#endif

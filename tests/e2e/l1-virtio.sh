@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: GPL-2.0
+# virtio-mmio end-to-end tests, sourced by l1-tests.sh inside the L1 host:
+# one guest per irqchip model with three disks, rng and a tap network
+# (virtio-tests.sh is its half), and one with --console virtio.
+
+vt=/tmp/vt
+pattern() { awk -v r="$1" 'BEGIN { for (i = 0; i < 40330; i++) printf "LVMM-REGION-%d-LINE-%08d\n", r, i }' | head -c 1048576; }
+sha() { sha256sum | cut -d' ' -f1; }
+
+virtio_setup_once() {
+	[ -d $vt ] && return 0
+	mkdir -p $vt/small $vt/www
+	# The guest's network peer: L1 itself on a tap, serving a blob over HTTP.
+	tunctl -t tap0 >/dev/null
+	ifconfig tap0 169.254.10.1 netmask 255.255.255.0 up
+	head -c 4194304 /dev/urandom >$vt/www/blob
+	httpd -p 169.254.10.1:8080 -h $vt/www
+	for r in 0 1 2 3 4; do pattern $r | sha >$vt/pattern$r.sha; done
+}
+
+# field NAME KEY FILE: the value of KEY=... on the line starting with NAME.
+field() { grep "^$1" "$3" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+virtio_suite() {
+	local m=$1 t="$tag/virtio-$m" f
+	virtio_setup_once
+	truncate -s 0 $vt/vda.img
+	truncate -s 8M $vt/vda.img
+	head -c 4194304 /dev/urandom >$vt/vdb.img
+	local vdb_sha
+	vdb_sha=$(sha <$vt/vdb.img)
+	umount $vt/small 2>/dev/null
+	mount -t tmpfs -o size=2m tmpfs $vt/small
+	truncate -s 16M $vt/small/vdc.img
+
+	run "$t" "$LVMM" run -k /Image -i /guest.cpio -m 256 -c 2 --irqchip "$m" --stats \
+		-d $vt/vda.img,serial=lvmm-test-vda -d $vt/vdb.img,ro -d $vt/small/vdc.img \
+		--rng -n mode=tap,tapif=tap0 -p "$GUEST_PARAMS lvmm.mode=virtio"
+	f=$(outfile "$t")
+	if grep -q "Kernel panic" "$f" || [ "$rc" != 0 ] || ! grep -q "^V-DONE" "$f"; then
+		fail "$t/boots" "status $rc, no V-DONE" "$f"
+		return
+	fi
+	pass "$t/boots"
+
+	if grep -q "^V-SERIAL vda=lvmm-test-vda vdb=vdb.img\$" "$f"; then
+		pass "$t/blk-serial"
+	else
+		fail "$t/blk-serial" "$(grep '^V-SERIAL' "$f")"
+	fi
+
+	local got
+	got=$(dd if=$vt/vda.img bs=4096 skip=256 count=256 2>/dev/null | sha)
+	if grep -q "^V-PATTERN rc=0" "$f" && [ "$got" = "$(cat $vt/pattern0.sha)" ]; then
+		pass "$t/blk-guest-write-reaches-image"
+	else
+		fail "$t/blk-guest-write-reaches-image" "$(grep '^V-PATTERN' "$f"), image region sha $got"
+	fi
+
+	if grep -q "^V-VDB-SHA $vdb_sha\$" "$f"; then
+		pass "$t/blk-guest-reads-host-image"
+	else
+		fail "$t/blk-guest-reads-host-image" "$(grep '^V-VDB-SHA' "$f") != $vdb_sha"
+	fi
+
+	local bad=""
+	for r in 1 2 3 4; do
+		grep -q "^V-CONC-READ $r $vdb_sha\$" "$f" || bad="$bad read$r"
+		grep -q "^V-CONC-BACK $r \(.*\) \1\$" "$f" || bad="$bad back$r"
+		got=$(dd if=$vt/vda.img bs=65536 skip=$((16 * (r + 1))) count=16 2>/dev/null | sha)
+		[ "$got" = "$(cat $vt/pattern$r.sha)" ] || bad="$bad image$r"
+	done
+	local inflight
+	inflight=$(field "lvmm-dev: virtio-blk0" max_inflight "$f")
+	if [ -z "$bad" ] && [ "${inflight:-0}" -ge 2 ]; then
+		pass "$t/blk-concurrent-readers-writers (max in flight $inflight)"
+	else
+		fail "$t/blk-concurrent-readers-writers" "mismatch:${bad:- none}, max in flight ${inflight:-?}"
+	fi
+
+	# The guest's kernel honours VIRTIO_BLK_F_RO, so writes never reach the
+	# device here; the device's own refusal (I/O error) is a unit test.
+	if grep -q "^V-RO-WRITE rc=[1-9]" "$f" && grep -q "^V-RO-FORCED-WRITE rc=[1-9]" "$f" &&
+		[ "$(sha <$vt/vdb.img)" = "$vdb_sha" ]; then
+		pass "$t/blk-readonly-refuses-writes"
+	else
+		fail "$t/blk-readonly-refuses-writes" "$(grep '^V-RO' "$f" | tr '\n' ' ')"
+	fi
+
+	if grep -q "^V-HOSTFULL-WRITE rc=[1-9]" "$f" && grep -q "virtio-blk2: write .*No space left on device" "$f"; then
+		pass "$t/blk-host-write-error-reaches-guest"
+	else
+		fail "$t/blk-host-write-error-reaches-guest" "$(grep '^V-HOSTFULL' "$f")"
+	fi
+
+	if grep -q "^V-RNG current=virtio_rng.0 bytes=64\$" "$f"; then
+		pass "$t/rng-hwrng-gives-bytes"
+	else
+		fail "$t/rng-hwrng-gives-bytes" "$(grep '^V-RNG' "$f")"
+	fi
+
+	if grep -q "^V-PING rc=0 3 packets received" "$f"; then
+		pass "$t/net-ping"
+	else
+		fail "$t/net-ping" "$(grep '^V-PING' "$f")"
+	fi
+	if grep -q "^V-NET-SHA $(sha <$vt/www/blob)\$" "$f"; then
+		pass "$t/net-4MiB-transfer"
+	else
+		fail "$t/net-4MiB-transfer" "$(grep '^V-NET-SHA' "$f")"
+	fi
+
+	# Guest side: every virtio interrupt counted. lvmm side: irqfd only.
+	bad=""
+	local n
+	n=$(grep -c "^V-IRQ" "$f")
+	[ "$n" = 5 ] || bad="$bad guest-lists-$n"
+	grep "^V-IRQ" "$f" | awk '{ if ($3 + $4 == 0) exit 1 }' || bad="$bad zero-count"
+	for d in virtio-blk0 virtio-blk1 virtio-blk2 virtio-net0 virtio-rng0; do
+		[ "$(field "lvmm-dev: $d" kvm_irq_line "$f")" = 0 ] || bad="$bad $d-irq-line"
+		[ "$(field "lvmm-dev: $d" irqfd_signals "$f")" -gt 0 ] 2>/dev/null || bad="$bad $d-no-irqfd"
+	done
+	if [ -z "$bad" ]; then
+		pass "$t/irq-irqfd-only"
+	else
+		fail "$t/irq-irqfd-only" "$bad" "$f"
+	fi
+
+	run "$t-hvc" "$LVMM" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --console virtio \
+		-p "rdinit=/init panic=-1 quiet lvmm.mode=hvc"
+	f=$(outfile "$t-hvc")
+	if [ "$rc" = 0 ] && grep -q "^LVMM-GUEST-UP" "$f" && grep -q "^LVMM-CONSOLES hvc0" "$f"; then
+		pass "$t/console-virtio-is-hvc0"
+	else
+		fail "$t/console-virtio-is-hvc0" "status $rc" "$f"
+	fi
+}
