@@ -78,7 +78,7 @@ lvmm: $(OBJS)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-build/unit-tests: $(UNIT_SRCS) $(UNIT_TESTS) $(wildcard *.h */*.h tests/unit/*.h)
+build/unit-tests: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(wildcard *.h */*.h tests/unit/*.h)
 	@mkdir -p build
 	$(HOSTCC) $(COMMON_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
 

@@ -214,3 +214,4 @@ fi
 for m in $models; do
 	[ "$m" = auto ] || virtio_suite "$m"
 done
+hostile_test

@@ -135,3 +135,30 @@ virtio_suite() {
 		fail "$t/console-virtio-is-hvc0" "status $rc" "$f"
 	fi
 }
+
+# A bare-metal guest that hands the devices malformed rings: each must end
+# with the device marked DEVICE_NEEDS_RESET, lvmm alive, and the devices
+# working again after a reset.
+hostile_test() {
+	local t="$tag/virtio-hostile-guest" f bad=""
+	run "$t" "$LVMM" run -k /hostile.bin -m 64 --rng -d /hostile-disk.img
+	f=$(outfile "$t")
+	for c in desc-outside-ram desc-past-ram-end desc-wraps-address-space desc-loop \
+		chain-longer-than-queue next-out-of-range head-out-of-range avail-idx-runaway \
+		indirect-not-offered blk-no-status-byte; do
+		grep -q "^HOSTILE $c broken=1 used=0 isr=2\$" "$f" || bad="$bad $c"
+	done
+	for c in queue-size-not-power-of-two rings-outside-ram; do
+		grep -q "^HOSTILE $c broken=1 ready=0\$" "$f" || bad="$bad $c"
+	done
+	grep -q "^HOSTILE rng-good-after-reset broken=0 used=1" "$f" || bad="$bad rng-good"
+	grep -q "^HOSTILE rng-good-data nonzero=1" "$f" || bad="$bad rng-data"
+	grep -q "^HOSTILE blk-good-read-after-reset broken=0 used=1" "$f" || bad="$bad blk-good"
+	grep -q "^HOSTILE blk-good-data status=0 byte=165" "$f" || bad="$bad blk-data"
+	grep -q "^HOSTILE done" "$f" || bad="$bad not-done"
+	if [ "$rc" = 0 ] && [ -z "$bad" ]; then
+		pass "$t"
+	else
+		fail "$t" "status $rc; wrong:$bad" "$f"
+	fi
+}
