@@ -230,14 +230,15 @@ static void virtio_reg_write(struct virtio_dev *vdev, uint64_t off, uint32_t val
 			return;
 		return;
 	}
+	if (q && off == REG_QUEUE_READY) {
+		virtio_write_queue_ready(vdev, q, val);
+		return;
+	}
 	if (!q || q->ready)
 		return;	/* queue registers are writable only while disabled */
 	switch (off) {
 	case REG_QUEUE_NUM:
 		q->num = val;
-		break;
-	case REG_QUEUE_READY:
-		virtio_write_queue_ready(vdev, q, val);
 		break;
 	case REG_QUEUE_DESC_LOW:
 	case REG_QUEUE_DESC_HIGH:

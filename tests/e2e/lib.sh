@@ -29,6 +29,7 @@ mk_guest_initramfs() {
 	cp "$BUSYBOX" "$d/bin/busybox"
 	cp "$e2e_dir/guest-init" "$d/init"
 	cp "$e2e_dir/virtio-tests.sh" "$d/virtio-tests.sh"
+	mk_blkbench "$d/blkbench" || return 1
 	chmod 755 "$d/init"
 	cpio_from_dir "$d" "$1"
 	rm -rf "$d"
@@ -51,6 +52,15 @@ else:
     code += [0x14000000]
 open(out, "wb").write(struct.pack("<%dI" % len(code), *code))
 PY
+}
+
+cross_cc() {
+	if [ "$(uname -m)" = aarch64 ]; then echo gcc; else echo aarch64-linux-gnu-gcc; fi
+}
+
+# mk_blkbench OUT: bench/blkbench.c, static, for the guest and for L1.
+mk_blkbench() {
+	"$(cross_cc)" -O2 -static -Wall -Wextra -Werror -o "$1" "$root_dir/bench/blkbench.c"
 }
 
 # mk_hostile_guest DIR: the bare-metal guest that feeds lvmm's virtio
@@ -82,6 +92,7 @@ mk_l1_initramfs() {
 	mk_flat_binary "$d/flat.bin" off
 	mk_flat_binary "$d/flat-loop.bin" loop
 	mk_hostile_guest "$d" || return 1
+	mk_blkbench "$d/e2e/blkbench" || return 1
 	cp "$e2e_dir"/l1-*.sh "$d/e2e/"
 	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
 	[ -n "$extra" ] && cp -a "$extra/." "$d/"
@@ -102,7 +113,7 @@ l1_qemu_cmd() {
 	echo qemu-system-aarch64 \
 		-M "virt,virtualization=on,gic-version=$gic,acpi=off" \
 		-cpu max,pauth-impdef=on -smp 2 -m 2048 \
-		-display none -no-reboot ${L1_SERIAL:--serial stdio} -monitor none ${L1_QEMU_EXTRA:-} \
+		-display none -no-reboot -nic none ${L1_SERIAL:--serial stdio} -monitor none ${L1_QEMU_EXTRA:-} \
 		-kernel "$LVMM_KERNEL" -initrd "$initrd" \
 		-append "\"console=ttyAMA0 rdinit=/init quiet lvmm.l1=$mode lvmm.gic=$gic vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0 $*\""
 }
