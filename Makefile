@@ -63,13 +63,16 @@ all: lvmm
 
 $(SYSROOT_STAMP): $(SETUP)
 	$(SETUP) sysroot
+	@touch $@
 
 deps: $(SYSROOT_STAMP)
 
 kernel:
 	$(SETUP) kernel
 
-build/%.o: %.c $(SYSROOT_STAMP) $(wildcard *.h */*.h)
+HEADERS := $(shell find . -name '*.h' -not -path './build/*')
+
+build/%.o: %.c $(SYSROOT_STAMP) $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -78,7 +81,7 @@ lvmm: $(OBJS)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-build/unit-tests: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(wildcard *.h */*.h tests/unit/*.h)
+build/unit-tests: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(HEADERS)
 	@mkdir -p build
 	$(HOSTCC) $(COMMON_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
 

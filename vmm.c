@@ -265,6 +265,15 @@ static int env_irqfd(void *ctx, unsigned int intid, int fd, int resample_fd, boo
 	return irqchip_remove_irqfd(v->irqchip, fd);
 }
 
+static int env_map_mmio(void *ctx, uint64_t gpa, uint64_t size, void *host)
+{
+	struct vmm *v = ctx;
+
+	if (!host)
+		return vm_unmap_memory(&v->vm, gpa);
+	return vm_map_memory(&v->vm, gpa, size, host);
+}
+
 /* The UART, always there; the console only with --console serial. */
 static int add_uart(struct vmm *v)
 {
@@ -300,6 +309,7 @@ static int add_virtio_devices(struct vmm *v)
 		.mem = { v->vm.ram.host, v->vm.ram.gpa, v->vm.ram.size },
 		.ioeventfd = env_ioeventfd,
 		.irqfd = env_irqfd,
+		.map_mmio = env_map_mmio,
 		.ctx = v,
 	};
 	uint64_t base = VIRTIO_MMIO_BASE;

@@ -39,6 +39,11 @@ struct device_env {
 	int (*ioeventfd)(void *ctx, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
 			 bool assign);
 	int (*irqfd)(void *ctx, unsigned int intid, int fd, int resample_fd, bool assign);
+	/*
+	 * Map host memory (e.g. a VFIO region mmap) into the guest at gpa with
+	 * its own KVM memory slot; host == NULL removes the mapping at gpa.
+	 */
+	int (*map_mmio)(void *ctx, uint64_t gpa, uint64_t size, void *host);
 	void *ctx;
 };
 

@@ -55,11 +55,14 @@ enum vm_exit_reason {
 	VM_EXIT_ERROR,		/* a vCPU failed */
 };
 
+#define VM_MAX_EXTRA_SLOTS 32
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
 	size_t run_size;
 	struct guest_ram ram;
+	struct guest_ram extra_slots[VM_MAX_EXTRA_SLOTS]; /* slot i + 1; size 0: free */
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct mmio_bus bus;
@@ -80,6 +83,12 @@ int kvm_check_cap(struct vm *vm, long cap);
 int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen);
 int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
 void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len);
+/*
+ * Map host memory at gpa in a memory slot of its own (slot 0 is RAM);
+ * vm_unmap_memory removes it. Returns 0 or -errno.
+ */
+int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host);
+int vm_unmap_memory(struct vm *vm, uint64_t gpa);
 /* KVM_IOEVENTFD: fd is signalled when the guest writes datamatch at gpa. */
 int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
 		 bool assign);

@@ -141,6 +141,44 @@ void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len)
 	return (char *)r->host + (gpa - r->gpa);
 }
 
+int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region region;
+
+	for (unsigned int i = 0; i < VM_MAX_EXTRA_SLOTS; i++) {
+		if (vm->extra_slots[i].size)
+			continue;
+		region = (struct kvm_userspace_memory_region){
+			.slot = i + 1,
+			.guest_phys_addr = gpa,
+			.memory_size = size,
+			.userspace_addr = (uint64_t)(uintptr_t)host,
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return -errno;
+		vm->extra_slots[i] = (struct guest_ram){ host, gpa, size };
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int vm_unmap_memory(struct vm *vm, uint64_t gpa)
+{
+	for (unsigned int i = 0; i < VM_MAX_EXTRA_SLOTS; i++) {
+		struct kvm_userspace_memory_region region = { .slot = i + 1 };
+
+		if (!vm->extra_slots[i].size || vm->extra_slots[i].gpa != gpa)
+			continue;
+		region.guest_phys_addr = gpa;
+		/* memory_size 0 deletes the slot. */
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return -errno;
+		vm->extra_slots[i].size = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int vm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
 		 bool assign)
 {

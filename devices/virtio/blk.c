@@ -344,6 +344,7 @@ static void blk_stop(struct virtio_dev *vdev)
 	if (write(blk->stop_efd, &one, sizeof(one)) < 0)
 		pr_warn("%s: cannot stop the worker", vdev->dev.name);
 	pthread_join(blk->thread, NULL);
+	virtio_drain_eventfd(blk->stop_efd);	/* ready for a restart */
 	blk->running = false;
 	/* Nothing is lost: requests in flight complete to the guest's ring. */
 	pthread_mutex_lock(&vdev->lock);

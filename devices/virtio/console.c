@@ -173,6 +173,7 @@ static void console_stop(struct virtio_dev *vdev)
 		return;
 	if (write(con->stop_efd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(con->thread, NULL);
+	virtio_drain_eventfd(con->stop_efd);	/* ready for a restart */
 	con->running = false;
 }
 

@@ -238,7 +238,8 @@ static void virtio_reg_write(struct virtio_dev *vdev, uint64_t off, uint32_t val
 		return;	/* queue registers are writable only while disabled */
 	switch (off) {
 	case REG_QUEUE_NUM:
-		q->num = val;
+		/* Out of range must fail at QueueReady, not wrap into range. */
+		q->num = val > q->num_max ? 0 : val;
 		break;
 	case REG_QUEUE_DESC_LOW:
 	case REG_QUEUE_DESC_HIGH:

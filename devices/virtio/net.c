@@ -173,6 +173,7 @@ static void net_stop(struct virtio_dev *vdev)
 		return;
 	if (write(net->stop_efd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(net->thread, NULL);
+	virtio_drain_eventfd(net->stop_efd);	/* ready for a restart */
 	net->running = false;
 }
 

@@ -96,6 +96,7 @@ static void rng_stop(struct virtio_dev *vdev)
 		return;
 	if (write(rng->stop_efd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(rng->thread, NULL);
+	virtio_drain_eventfd(rng->stop_efd);	/* ready for a restart */
 	rng->running = false;
 }
 
