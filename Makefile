@@ -48,13 +48,18 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/device.c devices/uart.c devices/term.c devices/console.c \
 	devices/virtio/mmio.c devices/virtio/queue.c devices/virtio/blk.c \
 	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
-	fdt/fdt.c
+	devices/vfio.c devices/vfio-host.c \
+	fdt/fdt.c \
+	migration/state.c migration/snapshot.c migration/restore.c irq/gic_state.c \
+	control/control.c
 OBJS := $(SRCS:%.c=build/%.o)
 
 # Logic that needs no KVM, built for the build machine and unit-tested here.
 UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
-	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c fdt/fdt.c
+	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c fdt/fdt.c \
+	devices/vfio-host.c \
+	migration/state.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: all clean check unit e2e demo bench deps kernel

@@ -3,12 +3,17 @@
  * lvmm: a lean VMM for arm64 Linux KVM. The command line lives here, and
  * only here are errors turned into exit statuses.
  */
+#include "control/control.h"
 #include "options.h"
 #include "util.h"
 #include "vmm.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef LVMM_VERSION
 #define LVMM_VERSION "0.1"
@@ -22,6 +27,8 @@ enum {
 	EXIT_GUEST_CRASH = 4,
 };
 
+static int cmd_run(int argc, char **argv);
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -30,12 +37,181 @@ static void usage(FILE *out)
 "A lean virtual machine monitor for arm64 Linux KVM.\n"
 "\n"
 "Commands:\n"
-"  run       boot a Linux kernel in a new VM (lvmm run --help)\n"
-"  help      show this help\n"
-"  version   show the version\n"
+"  run [OPTIONS]                boot a Linux kernel in a new VM (lvmm run --help)\n"
+"  restore DIR [OPTIONS]        restore a snapshot in a new VM; OPTIONS: --name,\n"
+"                               --clock resume|advance, --copy-memory, --stats\n"
+"                               (the same as lvmm run --restore DIR)\n"
+"  list [--json]                the running VMs\n"
+"  pause NAME [--json]          stop NAME's vCPUs (its devices keep their state)\n"
+"  resume NAME [--json]         let them run again\n"
+"  stop NAME [--json]           end the VM (lvmm run exits with status 0)\n"
+"  snapshot NAME DIR [--stop] [--json]\n"
+"                               write a snapshot of NAME into the new directory\n"
+"                               DIR, then let it run on (or end it with --stop)\n"
+"  help                         show this help\n"
+"  version                      show the version\n"
+"\n"
+"VMs are found by name through Unix sockets in $LVMM_RUNTIME_DIR (default\n"
+"/run/lvmm for root, else $XDG_RUNTIME_DIR/lvmm or /tmp/lvmm-UID).\n"
 "\n"
 "Example:\n"
 "  lvmm run -k Image -i initramfs.cpio.gz -m 512 -c 2 -p \"rdinit=/init\"\n");
+}
+
+/* Print a VM's reply: JSON as is, or one human line. */
+static int print_reply(const char *verb, const char *reply, bool json)
+{
+	char name[128] = "?", state[32] = "?", error[1024], snap[4096], ms[32];
+
+	if (json_get(reply, "ok", state, sizeof(state)) && !strcmp(state, "false")) {
+		json_get(reply, "error", error, sizeof(error));
+		if (json)
+			printf("%s\n", reply);
+		fprintf(stderr, "lvmm %s: %s\n", verb, error);
+		return EXIT_ERROR;
+	}
+	if (json) {
+		printf("%s\n", reply);
+		return 0;
+	}
+	json_get(reply, "name", name, sizeof(name));
+	json_get(reply, "state", state, sizeof(state));
+	if (json_get(reply, "snapshot", snap, sizeof(snap))) {
+		json_get(reply, "snapshot_ms", ms, sizeof(ms));
+		printf("%s: snapshot written to %s in %s ms%s\n", name, snap, ms,
+		       strstr(reply, "\"stopping\":true") ? "; the VM is stopping" : "");
+	} else if (strstr(reply, "\"stopping\":true")) {
+		printf("%s: stopping\n", name);
+	} else {
+		printf("%s: %s\n", name, state);
+	}
+	return 0;
+}
+
+static bool take_flag(int *argc, char **argv, const char *flag)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], flag))
+			continue;
+		memmove(&argv[i], &argv[i + 1], (*argc - i) * sizeof(argv[0]));
+		(*argc)--;
+		return true;
+	}
+	return false;
+}
+
+/* DIR made absolute: the VM resolves it in its own working directory. */
+static int absolute_dir(const char *dir, char *out, size_t size)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	const char *base = strrchr(dir, '/');
+
+	if (base) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(base - dir), dir);
+		if (!parent[0])
+			strcpy(parent, "/");
+		base++;
+	} else {
+		strcpy(parent, ".");
+		base = dir;
+	}
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return -EINVAL;
+	if (!realpath(parent, real))
+		return -errno;
+	if ((size_t)snprintf(out, size, "%s/%s", strcmp(real, "/") ? real : "", base) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* pause, resume, stop, snapshot: one request to one VM. */
+static int cmd_control(int argc, char **argv)
+{
+	const char *verb = argv[0];
+	bool json = take_flag(&argc, argv, "--json");
+	bool stop = !strcmp(verb, "snapshot") && take_flag(&argc, argv, "--stop");
+	bool snapshot = !strcmp(verb, "snapshot");
+	char req[PATH_MAX + 32], reply[8192], err[512], dir[PATH_MAX];
+	int ret;
+
+	if (argc != (snapshot ? 3 : 2) || argv[1][0] == '-' || (snapshot && argv[2][0] == '-')) {
+		fprintf(stderr, "Usage: lvmm %s NAME%s [--json]\n", verb,
+			snapshot ? " DIR [--stop]" : "");
+		return EXIT_USAGE;
+	}
+	if (snapshot) {
+		ret = absolute_dir(argv[2], dir, sizeof(dir));
+		if (ret) {
+			fprintf(stderr, "lvmm snapshot: %s: %s\n", argv[2],
+				ret == -EINVAL ? "not a directory name" : strerror(-ret));
+			return EXIT_ERROR;
+		}
+		snprintf(req, sizeof(req), "snapshot %d %s", stop, dir);
+	} else {
+		snprintf(req, sizeof(req), "%s", verb);
+	}
+	ret = control_request(argv[1], req, reply, sizeof(reply), err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "lvmm %s: %s\n", verb, err);
+		return EXIT_ERROR;
+	}
+	return print_reply(verb, reply, json);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	bool json = take_flag(&argc, argv, "--json");
+	char names[256][72], reply[8192], err[512];
+	int n, shown = 0;
+
+	if (argc != 1) {
+		fprintf(stderr, "Usage: lvmm list [--json]\n");
+		return EXIT_USAGE;
+	}
+	n = control_list(names, 256);
+	if (json)
+		printf("[");
+	else
+		printf("%-24s %8s %-8s %5s %8s %s\n", "NAME", "PID", "STATE", "VCPUS", "MEM", "IRQCHIP");
+	for (int i = 0; i < n; i++) {
+		char pid[16] = "", state[16] = "", vcpus[8] = "", mem[16] = "", chip[16] = "";
+
+		/* A socket nobody answers on is a VM that died: not listed. */
+		if (control_request(names[i], "info", reply, sizeof(reply), err, sizeof(err)))
+			continue;
+		if (json) {
+			printf("%s%s", shown ? "," : "", reply);
+		} else {
+			json_get(reply, "pid", pid, sizeof(pid));
+			json_get(reply, "state", state, sizeof(state));
+			json_get(reply, "vcpus", vcpus, sizeof(vcpus));
+			json_get(reply, "mem_mib", mem, sizeof(mem));
+			json_get(reply, "irqchip", chip, sizeof(chip));
+			printf("%-24s %8s %-8s %5s %5s MiB %s\n", names[i], pid, state, vcpus, mem,
+			       chip);
+		}
+		shown++;
+	}
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	char *args[64];
+
+	if (argc < 2 || argv[1][0] == '-' || argc > 60) {
+		fprintf(stderr, "Usage: lvmm restore DIR [--name NAME] [--clock resume|advance] [--copy-memory] [--stats]\n");
+		return EXIT_USAGE;
+	}
+	/* lvmm restore DIR ... is lvmm run --restore DIR ... */
+	args[0] = "run";
+	args[1] = "--restore";
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	args[argc + 1] = NULL;
+	return cmd_run(argc + 1, args);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -70,6 +246,9 @@ static int cmd_run(int argc, char **argv)
 	case VM_EXIT_CRASH:
 		pr_err("%s: the guest reported a crash", cfg.name);
 		return EXIT_GUEST_CRASH;
+	case VM_EXIT_STOPPED:
+		pr_info("%s: stopped", cfg.name);
+		return EXIT_GUEST_OFF;
 	case VM_EXIT_SIGNAL:
 		pr_info("%s: stopped by signal %d (%s)", cfg.name, res.signo, strsignal(res.signo));
 		return 128 + res.signo;
@@ -90,6 +269,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restore"))
+		return cmd_restore(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "pause") || !strcmp(argv[1], "resume") || !strcmp(argv[1], "stop") ||
+	    !strcmp(argv[1], "snapshot"))
+		return cmd_control(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -65,7 +65,29 @@ void options_usage_run(FILE *out)
 "                           virtio-net on host tap device NAME (created if\n"
 "                           missing, which needs CAP_NET_ADMIN; repeatable)\n"
 "      --rng                virtio-rng fed by the host's getrandom()\n"
-"      --name NAME          name of the VM (default: lvmm-PID)\n"
+"\n"
+"Snapshots (see also lvmm snapshot, lvmm restore):\n"
+"      --restore DIR        restore the snapshot in DIR instead of booting; the\n"
+"                           VM's configuration comes from the snapshot\n"
+"      --clock MODE         guest time after a restore: resume (default: the\n"
+"                           counter goes on from where it stopped) or advance\n"
+"                           (it moves on by the time the VM was down)\n"
+"      --copy-memory        read all guest RAM at restore instead of mapping\n"
+"                           the memory file copy-on-write and lazily\n"
+"      --name NAME          name of the VM, for lvmm list/pause/resume/stop/\n"
+"                           snapshot (default: lvmm-PID; a restore keeps the\n"
+"                           saved name)\n"
+"\n"
+"Passthrough (VFIO):\n"
+"      --vfio-platform DEVICE[,gpio-key=LINE:KEYCODE][,no-mmap]\n"
+"                           give the guest host device DEVICE (its name on\n"
+"                           the platform or amba bus, e.g. 9010000.pl031, or\n"
+"                           its sysfs path), bound to vfio-platform or\n"
+"                           vfio-amba (repeatable, up to %d). gpio-key: on a\n"
+"                           GPIO controller, a gpio-keys key on LINE sending\n"
+"                           input code KEYCODE (e.g. 3:116 for KEY_POWER;\n"
+"                           repeatable); no-mmap: trap and forward every\n"
+"                           register access instead of mapping the registers\n"
 "\n"
 "Diagnostics:\n"
 "      --dump-dtb FILE      write the guest's device tree blob to FILE\n"
@@ -80,7 +102,7 @@ void options_usage_run(FILE *out)
 "Exit status: 0 the guest powered off (or Ctrl-A x), 1 an error, 2 bad usage,\n"
 "3 the guest asked for a reset (e.g. after a panic with panic=-1), 4 the guest\n"
 "reported a crash (PSCI SYSTEM_EVENT crash), 128+N killed by signal N.\n",
-		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS);
+		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS, LVMM_MAX_VFIO);
 }
 
 void options_free(struct vm_config *cfg)
@@ -185,6 +207,61 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 	return 0;
 }
 
+/* --vfio-platform DEVICE[,gpio-key=LINE:KEYCODE]...[,no-mmap] */
+static int parse_vfio(struct vm_config *cfg, const char *arg, FILE *err)
+{
+	struct vfio_config *v;
+	char *copy, *opt, *save;
+
+	if (cfg->nr_vfio == LVMM_MAX_VFIO) {
+		fprintf(err, "lvmm: at most %d --vfio-platform devices\n", LVMM_MAX_VFIO);
+		return -1;
+	}
+	copy = strdup(arg);
+	if (!copy)
+		return -1;
+	cfg->owned[cfg->nr_owned++] = copy;
+	v = &cfg->vfio[cfg->nr_vfio];
+	memset(v, 0, sizeof(*v));
+	v->device = strtok_r(copy, ",", &save);
+	if (!v->device || arg[0] == ',') {
+		fprintf(err, "lvmm: --vfio-platform needs a device (DEVICE[,gpio-key=LINE:KEYCODE][,no-mmap])\n");
+		return -1;
+	}
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		unsigned int line, code, i;
+		char tail;
+
+		if (!strcmp(opt, "no-mmap")) {
+			v->no_mmap = true;
+			continue;
+		}
+		/* KEY_MAX is 0x2ff; GPIO controllers have far fewer than 4096 lines. */
+		if (strncmp(opt, "gpio-key=", 9) ||
+		    sscanf(opt + 9, "%u:%u%c", &line, &code, &tail) != 2 ||
+		    line >= 4096 || !code || code > 0x2ff) {
+			fprintf(err, "lvmm: --vfio-platform %s: unknown or bad option '%s' (gpio-key=LINE:KEYCODE with KEYCODE 1-767, no-mmap)\n",
+				v->device, opt);
+			return -1;
+		}
+		for (i = 0; i < v->nr_keys && v->keys[i].line != line; i++)
+			;
+		if (i < v->nr_keys) {
+			fprintf(err, "lvmm: --vfio-platform %s: GPIO line %u has two keys\n",
+				v->device, line);
+			return -1;
+		}
+		if (v->nr_keys == LVMM_MAX_GPIO_KEYS) {
+			fprintf(err, "lvmm: --vfio-platform %s: at most %d gpio-key options\n",
+				v->device, LVMM_MAX_GPIO_KEYS);
+			return -1;
+		}
+		v->keys[v->nr_keys++] = (struct vfio_gpio_key){ line, code };
+	}
+	cfg->nr_vfio++;
+	return 0;
+}
+
 enum {
 	OPT_IRQCHIP = 0x100,
 	OPT_CONSOLE,
@@ -193,6 +270,10 @@ enum {
 	OPT_STATS,
 	OPT_STATS_MARKER,
 	OPT_RNG,
+	OPT_VFIO_PLATFORM,
+	OPT_RESTORE,
+	OPT_CLOCK,
+	OPT_COPY_MEMORY,
 };
 
 static const struct option run_options[] = {
@@ -210,6 +291,10 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "copy-memory", no_argument, NULL, OPT_COPY_MEMORY },
+	{ "vfio-platform", required_argument, NULL, OPT_VFIO_PLATFORM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -233,6 +318,7 @@ static bool name_is_valid(const char *name)
 enum options_result options_parse_run(int argc, char **argv, struct vm_config *cfg,
 				      FILE *out, FILE *err)
 {
+	bool clock_given = false;
 	unsigned long num;
 	uint64_t size;
 	int c, ret;
@@ -306,6 +392,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 				return OPTIONS_ERROR;
 			}
 			strcpy(cfg->name, optarg);
+			cfg->name_given = true;
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
@@ -328,6 +415,31 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		case OPT_RNG:
 			cfg->rng = true;
 			break;
+		case OPT_RESTORE:
+			if (!*optarg) {
+				fprintf(err, "lvmm: --restore needs a snapshot directory\n");
+				return OPTIONS_ERROR;
+			}
+			cfg->restore_dir = optarg;
+			break;
+		case OPT_CLOCK:
+			if (!strcmp(optarg, "resume")) {
+				cfg->clock = CLOCK_RESUME;
+			} else if (!strcmp(optarg, "advance")) {
+				cfg->clock = CLOCK_ADVANCE;
+			} else {
+				fprintf(err, "lvmm: unknown clock mode '%s' (resume or advance)\n", optarg);
+				return OPTIONS_ERROR;
+			}
+			clock_given = true;
+			break;
+		case OPT_COPY_MEMORY:
+			cfg->copy_memory = true;
+			break;
+		case OPT_VFIO_PLATFORM:
+			if (parse_vfio(cfg, optarg, err))
+				return OPTIONS_ERROR;
+			break;
 		case 'h':
 			options_usage_run(out);
 			return OPTIONS_HELP;
@@ -344,6 +456,19 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 	if (optind < argc) {
 		fprintf(err, "lvmm run: unexpected argument '%s' (see lvmm run --help)\n",
 			argv[optind]);
+		return OPTIONS_ERROR;
+	}
+	if (cfg->restore_dir) {
+		/* The snapshot brings its own configuration. */
+		if (cfg->kernel || cfg->initrd || cfg->params || cfg->nr_disks || cfg->nr_nets ||
+		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
+		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
+		    cfg->console != CONSOLE_SERIAL) {
+			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory and --stats go with --restore\n");
+			return OPTIONS_ERROR;
+		}
+	} else if (clock_given || cfg->copy_memory) {
+		fprintf(err, "lvmm: --clock and --copy-memory are for restoring (--restore DIR)\n");
 		return OPTIONS_ERROR;
 	}
 	if (cfg->kernel && !*cfg->kernel) {

@@ -29,6 +29,8 @@ enum console_kind {
 
 #define LVMM_MAX_DISKS 8
 #define LVMM_MAX_NETS 4
+#define LVMM_MAX_VFIO 8
+#define LVMM_MAX_GPIO_KEYS 8
 
 struct disk_config {
 	const char *path;
@@ -41,6 +43,20 @@ struct net_config {
 	uint8_t mac[6];
 };
 
+/* A key on a line of a passed-through GPIO controller (a gpio-keys node). */
+struct vfio_gpio_key {
+	unsigned int line;
+	unsigned int code;	/* Linux input code, e.g. 116 (KEY_POWER) */
+};
+
+/* --vfio-platform DEVICE[,gpio-key=LINE:KEYCODE][,no-mmap] */
+struct vfio_config {
+	const char *device;	/* name on its bus (9010000.pl031) or sysfs path */
+	bool no_mmap;		/* trap every region instead of mapping it */
+	struct vfio_gpio_key keys[LVMM_MAX_GPIO_KEYS];
+	unsigned int nr_keys;
+};
+
 struct vm_config {
 	const char *kernel;	/* NULL: look for the host's own kernel */
 	const char *initrd;
@@ -51,15 +67,21 @@ struct vm_config {
 	enum console_kind console;
 	const char *dump_dtb;
 	char name[LVMM_NAME_MAX + 1];
+	bool name_given;	/* --name was on the command line */
 	bool stats;		/* print VMM timing/memory figures at exit */
+	const char *restore_dir; /* restore this snapshot instead of booting */
+	enum clock_mode { CLOCK_RESUME = 0, CLOCK_ADVANCE } clock;
+	bool copy_memory;	/* restore: read all RAM now instead of lazily */
 	const char *stats_marker; /* console text whose first sight is timed */
 	struct disk_config disks[LVMM_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[LVMM_MAX_NETS];
 	unsigned int nr_nets;
 	bool rng;
+	struct vfio_config vfio[LVMM_MAX_VFIO];
+	unsigned int nr_vfio;
 	/* Copies of option values split at commas (freed by options_free). */
-	char *owned[LVMM_MAX_DISKS];
+	char *owned[LVMM_MAX_DISKS + LVMM_MAX_VFIO];
 	unsigned int nr_owned;
 };
 

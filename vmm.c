@@ -18,10 +18,12 @@
 #include "boot/boot.h"
 #include "devices/device.h"
 #include "devices/term.h"
+#include "devices/vfio.h"
 #include "devices/virtio/virtio.h"
 #include "fdt/fdt.h"
 #include "irq/irq.h"
 #include "kvm/memmap.h"
+#include "migration/snapshot.h"
 #include "timer/timer.h"
 #include "util.h"
 
@@ -41,31 +43,6 @@
 #include <unistd.h>
 
 uint64_t lvmm_start_ns;
-
-struct boot_file {
-	const char *what;	/* "kernel", "initrd" */
-	const char *path;
-	int fd;
-	uint64_t size;
-};
-
-struct vmm {
-	const struct vm_config *cfg;
-	struct vm vm;
-	struct irqchip *irqchip;
-	struct device_list devices;
-	struct device *console;
-
-	char kernel_path[256];
-	struct boot_file kernel, initrd;
-	struct kernel_image image;
-	struct boot_layout layout;
-	char *bootargs;
-
-	bool term_raw;
-	bool devices_started;
-	uint64_t setup_cpu_ns;
-};
 
 /* Open a boot file and check it is a non-empty regular file we can read. */
 static int boot_file_open(struct boot_file *f, const char *what, const char *path)
@@ -230,7 +207,18 @@ static int step_kvm(struct vmm *v, enum irqchip_model *model)
 
 static int step_ram(struct vmm *v)
 {
-	int ret = vm_add_ram(&v->vm, RAM_BASE, v->cfg->mem_bytes);
+	void *host = NULL;
+	char err[512];
+	int ret;
+
+	if (v->restore) {
+		ret = snapshot_map_memory(v->restore, v->cfg->copy_memory, &host, err, sizeof(err));
+		if (ret) {
+			pr_err("restore: %s", err);
+			return ret;
+		}
+	}
+	ret = vm_add_ram(&v->vm, RAM_BASE, v->cfg->mem_bytes, host);
 
 	if (ret)
 		pr_err("cannot set up %llu MiB of guest RAM: %s",
@@ -372,6 +360,34 @@ fail:
 	return ret;
 }
 
+static unsigned int env_alloc_spi(void *ctx)
+{
+	struct vmm *v = ctx;
+
+	return irqchip_alloc_spi(v->irqchip);
+}
+
+/* VFIO platform/AMBA devices: regions in the VFIO window, an SPI per IRQ. */
+static int add_vfio_devices(struct vmm *v)
+{
+	struct vfio_env env = {
+		.dev = {
+			.mem = { v->vm.ram.host, v->vm.ram.gpa, v->vm.ram.size },
+			.ioeventfd = env_ioeventfd,
+			.irqfd = env_irqfd,
+			.map_mmio = env_map_mmio,
+			.ctx = v,
+		},
+		.alloc_spi = env_alloc_spi,
+		.window_base = VFIO_MMIO_BASE,
+		.window_size = VFIO_MMIO_SIZE,
+		.first_phandle = VFIO_FIRST_PHANDLE,
+		.root = "",
+	};
+
+	return vfio_devices_create(v->cfg->vfio, v->cfg->nr_vfio, &env, &v->devices);
+}
+
 static int step_devices(struct vmm *v)
 {
 	struct device *dev;
@@ -379,10 +395,13 @@ static int step_devices(struct vmm *v)
 
 	ret = add_uart(v);
 	ret = ret ?: add_virtio_devices(v);
+	ret = ret ?: add_vfio_devices(v);
 	if (ret)
 		return ret;
 
 	device_for_each(&v->devices, dev) {
+		if (!dev->mmio_size)
+			continue;	/* e.g. VFIO: its regions are mapped or trapped apart */
 		ret = mmio_bus_add(&v->vm.bus, dev);
 		if (ret) {
 			pr_err("%s: cannot claim MMIO 0x%llx: %s", dev->name,
@@ -391,6 +410,26 @@ static int step_devices(struct vmm *v)
 		}
 	}
 	return 0;
+}
+
+/* The saved section of vCPU i. */
+static const struct state_section *vcpu_section(struct vmm *v, unsigned int i)
+{
+	char name[STATE_NAME_LEN + 1];
+
+	snprintf(name, sizeof(name), "vcpu.%u", i);
+	return sr_section(&v->restore->reader, name);
+}
+
+/* KVM_ARM_VCPU_INIT with the saved features; MP_STATE says who is off. */
+static int vcpu_init_saved(struct vmm *v, unsigned int i)
+{
+	const struct state_section *s = vcpu_section(v, i);
+	uint32_t features;
+
+	if (!s || vcpu_saved_features(s, &features))
+		return -EINVAL;
+	return vcpu_init_features(&v->vm.vcpus[i], features & ~(1U << KVM_ARM_VCPU_POWER_OFF));
 }
 
 static int step_vcpus(struct vmm *v)
@@ -404,7 +443,7 @@ static int step_vcpus(struct vmm *v)
 		return ret;
 	}
 	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
-		ret = vcpu_init(&v->vm.vcpus[i]);
+		ret = v->restore ? vcpu_init_saved(v, i) : vcpu_init(&v->vm.vcpus[i]);
 		if (ret) {
 			pr_err("vcpu%u: KVM_ARM_VCPU_INIT: %s", i, strerror(-ret));
 			return ret;
@@ -415,6 +454,70 @@ static int step_vcpus(struct vmm *v)
 	if (ret)
 		pr_err("timer: setting the timer PPIs: %s", strerror(-ret));
 	return ret;
+}
+
+/*
+ * After irqchip_finalize: vCPU registers, the guest's counter, the vGIC,
+ * then the devices (a device may drive its line: the vGIC must be there).
+ */
+static int step_restore_state(struct vmm *v)
+{
+	struct snapshot_image *img = v->restore;
+	uint64_t mpidrs[LVMM_MAX_CPUS], guest_now = img->guest_counter;
+	const struct state_section *s;
+	struct device *dev;
+	bool offset_api = kvm_check_cap(&v->vm, KVM_CAP_COUNTER_OFFSET) > 0;
+	char err[512] = "";
+	int ret;
+
+	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
+		s = vcpu_section(v, i);
+		ret = vcpu_restore(&v->vm.vcpus[i], s, offset_api, err, sizeof(err));
+		if (ret)
+			goto fail;
+		mpidrs[i] = v->vm.vcpus[i].mpidr;
+	}
+	if (v->cfg->clock == CLOCK_ADVANCE) {
+		struct timespec ts;
+		uint64_t now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		if (now > img->realtime_ns)
+			guest_now += (unsigned __int128)(now - img->realtime_ns) * img->cntfrq /
+				     1000000000ULL;
+	}
+	ret = timer_set_guest_counter(v->vm.vm_fd, guest_now);
+	if (ret < 0) {
+		snprintf(err, sizeof(err), "KVM_ARM_SET_COUNTER_OFFSET: %s", strerror(-ret));
+		goto fail;
+	}
+	/* Kernels before 6.4: the counter is written per vCPU. */
+	for (unsigned int i = 0; ret == 0 && i < v->vm.nr_vcpus; i++) {
+		ret = vcpu_set_reg(&v->vm.vcpus[i], KVM_REG_ARM_TIMER_CNT, guest_now);
+		if (ret) {
+			snprintf(err, sizeof(err), "vcpu%u: setting the counter: %s", i, strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = irqchip_restore(v->irqchip, &img->reader, mpidrs, err, sizeof(err));
+	if (ret)
+		goto fail;
+	device_for_each(&v->devices, dev) {
+		s = sr_section(&img->reader, dev->name);
+		if (!s || !dev->ops->restore) {
+			snprintf(err, sizeof(err), "the snapshot has no state for %s", dev->name);
+			ret = -EINVAL;
+			goto fail;
+		}
+		ret = dev->ops->restore(dev, s, err, sizeof(err));
+		if (ret)
+			goto fail;
+	}
+	return 0;
+fail:
+	pr_err("restore: %s", err);
+	return ret ? ret : -EINVAL;
 }
 
 static bool params_name_console(const char *p)
@@ -503,6 +606,7 @@ static uint64_t thread_cpu_ns(void)
 static int step_start(struct vmm *v)
 {
 	struct device *dev;
+	char err[512];
 	int ret;
 
 	device_for_each(&v->devices, dev) {
@@ -515,11 +619,17 @@ static int step_start(struct vmm *v)
 		}
 	}
 	v->devices_started = true;
+	ret = control_start(&v->control, v->cfg->name, vmm_control, v, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
 	v->term_raw = term_raw_begin(STDIN_FILENO);
 	v->setup_cpu_ns = thread_cpu_ns();
 	ret = vcpus_start(&v->vm);
 	if (ret)
 		pr_err("starting vCPU threads: %s", strerror(-ret));
+	v->restore_done_ns = now_ns();
 	return ret;
 }
 
@@ -650,6 +760,8 @@ static void vmm_teardown(struct vmm *v)
 {
 	struct device *dev, *next;
 
+	/* No more requests (a snapshot in progress finishes first). */
+	control_stop(&v->control);
 	vcpus_stop(&v->vm);
 	if (v->devices_started)
 		device_for_each(&v->devices, dev)
@@ -669,11 +781,51 @@ static void vmm_teardown(struct vmm *v)
 	boot_file_close(&v->initrd);
 	boot_file_close(&v->kernel);
 	free(v->bootargs);
+	pthread_mutex_destroy(&v->op_lock);
+}
+
+/*
+ * Restoring: the snapshot's configuration replaces the command line's, but
+ * for the name and the restore options.
+ */
+static int open_restore(struct vmm *v, const struct vm_config *cfg, struct vm_config *rcfg)
+{
+	char err[1024];
+	int ret;
+
+	v->restore = calloc(1, sizeof(*v->restore));
+	if (!v->restore)
+		return -ENOMEM;
+	ret = snapshot_open(cfg->restore_dir, v->restore, err, sizeof(err));
+	if (ret) {
+		pr_err("restore: %s", err);
+		free(v->restore);
+		v->restore = NULL;
+		return ret;
+	}
+	*rcfg = v->restore->cfg;
+	rcfg->restore_dir = cfg->restore_dir;
+	rcfg->clock = cfg->clock;
+	rcfg->copy_memory = cfg->copy_memory;
+	rcfg->stats = cfg->stats;
+	rcfg->stats_marker = cfg->stats_marker;
+	rcfg->dump_dtb = NULL;
+	if (cfg->name_given || !rcfg->name[0])
+		memcpy(rcfg->name, cfg->name, sizeof(rcfg->name));
+	v->cfg = rcfg;
+	if (timer_host_freq() != v->restore->cntfrq) {
+		pr_err("restore: the snapshot's counter runs at %llu Hz, this host's at %llu Hz",
+		       (unsigned long long)v->restore->cntfrq,
+		       (unsigned long long)timer_host_freq());
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 {
 	struct vmm v = { .cfg = cfg };
+	struct vm_config rcfg;
 	enum irqchip_model model;
 	sigset_t sigs, old;
 	int sig_fd = -1;
@@ -681,6 +833,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 
 	memset(res, 0, sizeof(*res));
 	v.vm.kvm_fd = v.vm.vm_fd = v.vm.exit_efd = -1;
+	v.control.listen_fd = v.control.stop_efd = -1;
+	pthread_mutex_init(&v.op_lock, NULL);
 	device_list_init(&v.devices);
 
 	/*
@@ -701,7 +855,14 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 		goto out;
 	}
 
-	ret = step_boot_files(&v);
+	if (cfg->restore_dir) {
+		ret = open_restore(&v, cfg, &rcfg);
+		if (ret)
+			goto out;
+		cfg = v.cfg;
+	} else {
+		ret = step_boot_files(&v);
+	}
 	ret = ret ?: step_kvm(&v, &model);
 	ret = ret ?: step_ram(&v);
 	if (ret)
@@ -710,18 +871,25 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 	ret = ret ?: step_devices(&v);
 	ret = ret ?: step_vcpus(&v);
 	ret = ret ?: irqchip_finalize(v.irqchip);
-	ret = ret ?: step_load_and_fdt(&v);
+	if (v.restore)
+		ret = ret ?: step_restore_state(&v);
+	else
+		ret = ret ?: step_load_and_fdt(&v);
 	if (ret)
 		goto out;
-	pr_info("%s: %u vCPU%s, %llu MiB, %s", cfg->name, cfg->nr_cpus,
+	pr_info("%s: %u vCPU%s, %llu MiB, %s%s", cfg->name, cfg->nr_cpus,
 		cfg->nr_cpus > 1 ? "s" : "", (unsigned long long)(cfg->mem_bytes / SZ_1M),
-		irqchip_model_name(model));
+		irqchip_model_name(model), v.restore ? ", restored" : "");
 	ret = step_start(&v);
 	if (ret)
 		goto out;
 	wait_for_exit(&v, sig_fd, res);
 out:
 	vmm_teardown(&v);
+	if (v.restore) {
+		snapshot_close(v.restore);
+		free(v.restore);
+	}
 	if (sig_fd >= 0)
 		close(sig_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

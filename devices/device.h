@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 struct device;
+struct state_writer;
+struct state_section;
 
 /* Guest RAM as devices see it: one contiguous range. */
 struct guest_mem {
@@ -63,6 +65,18 @@ struct device_ops {
 	void (*free)(struct device *dev);
 	/* One line of counters for --stats (may be NULL). */
 	void (*stats)(struct device *dev, char *buf, unsigned int len);
+	/*
+	 * Snapshots. quiesce stops background work that touches guest memory
+	 * or device state (requests in flight complete first); unquiesce
+	 * starts it again. save writes a section named after the device; a
+	 * device without save cannot be checkpointed. restore runs on a
+	 * freshly created device, after the vGIC is restored.
+	 */
+	void (*quiesce)(struct device *dev);
+	int (*unquiesce)(struct device *dev);
+	int (*save)(struct device *dev, struct state_writer *w);
+	int (*restore)(struct device *dev, const struct state_section *s, char *err,
+		       unsigned int errlen);
 };
 
 struct device {

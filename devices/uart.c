@@ -7,6 +7,7 @@
  */
 #include "device.h"
 #include "console.h"
+#include "../migration/state.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -434,7 +435,77 @@ static void uart_free(struct device *dev)
 	free(u);
 }
 
+enum {
+	UART_KEY_IER = 1, UART_KEY_LCR, UART_KEY_MCR, UART_KEY_SCR, UART_KEY_DLL, UART_KEY_DLM,
+	UART_KEY_FCR, UART_KEY_THR_IPENDING, UART_KEY_IRQ_LEVEL, UART_KEY_RX,
+};
+
+static int uart_save(struct device *dev, struct state_writer *w)
+{
+	struct uart *u = to_uart(dev);
+	uint8_t rx[UART_RX_SIZE];
+
+	pthread_mutex_lock(&u->lock);
+	sw_begin(w, dev->name, 1);
+	sw_put_u64(w, UART_KEY_IER, u->ier);
+	sw_put_u64(w, UART_KEY_LCR, u->lcr);
+	sw_put_u64(w, UART_KEY_MCR, u->mcr);
+	sw_put_u64(w, UART_KEY_SCR, u->scr);
+	sw_put_u64(w, UART_KEY_DLL, u->dll);
+	sw_put_u64(w, UART_KEY_DLM, u->dlm);
+	sw_put_u64(w, UART_KEY_FCR, u->fcr);
+	sw_put_u64(w, UART_KEY_THR_IPENDING, u->thr_ipending);
+	sw_put_u64(w, UART_KEY_IRQ_LEVEL, u->irq_level);
+	/* Received bytes the guest has not read yet: they must survive. */
+	for (unsigned int i = 0; i < u->rx_count; i++)
+		rx[i] = u->rx[(u->rx_head + i) % UART_RX_SIZE];
+	sw_put(w, UART_KEY_RX, rx, u->rx_count);
+	sw_end(w);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+static int uart_restore(struct device *dev, const struct state_section *s, char *err,
+			unsigned int errlen)
+{
+	struct uart *u = to_uart(dev);
+	uint64_t v[UART_KEY_IRQ_LEVEL + 1];
+	const void *rx;
+	uint32_t rx_len;
+
+	for (unsigned int k = UART_KEY_IER; k <= UART_KEY_IRQ_LEVEL; k++) {
+		if (!ss_get_u64(s, k, &v[k])) {
+			snprintf(err, errlen, "%s: snapshot lacks field %u", dev->name, k);
+			return -EINVAL;
+		}
+	}
+	rx = ss_get(s, UART_KEY_RX, &rx_len);
+	if (!rx || rx_len > UART_RX_SIZE) {
+		snprintf(err, errlen, "%s: bad receive FIFO in snapshot", dev->name);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&u->lock);
+	u->ier = v[UART_KEY_IER];
+	u->lcr = v[UART_KEY_LCR];
+	u->mcr = v[UART_KEY_MCR];
+	u->scr = v[UART_KEY_SCR];
+	u->dll = v[UART_KEY_DLL];
+	u->dlm = v[UART_KEY_DLM];
+	u->fcr = v[UART_KEY_FCR];
+	u->thr_ipending = v[UART_KEY_THR_IPENDING];
+	memcpy(u->rx, rx, rx_len);
+	u->rx_head = 0;
+	u->rx_count = rx_len;
+	/* Drive the line to the saved level (GICv2 has no line-level state). */
+	u->irq_level = -1;
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
 static const struct device_ops uart_ops = {
+	.save = uart_save,
+	.restore = uart_restore,
 	.kind = "uart",
 	.mmio_read = uart_mmio_read,
 	.mmio_write = uart_mmio_write,

@@ -9,6 +9,7 @@
 #define LVMM_IRQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../options.h"
@@ -150,6 +151,22 @@ int irqchip_add_irqfd(struct irqchip *chip, unsigned int intid, int fd, int resa
 int irqchip_remove_irqfd(struct irqchip *chip, int fd);
 /* Program the routing table (KVM_SET_GSI_ROUTING). */
 int irqchip_commit_routes(struct irqchip *chip);
+
+struct state_writer;
+struct state_reader;
+
+/*
+ * Snapshots (gic_state.c). All vCPUs must be out of KVM_RUN. flush writes
+ * KVM's LPI pending tables and ITS tables into guest RAM, before RAM is
+ * saved. save/restore take each vCPU's MPIDR (the redistributor and CPU
+ * interface attributes name vCPUs by affinity). restore runs after
+ * irqchip_finalize. Errors: -errno with a message in err.
+ */
+int irqchip_flush_to_ram(struct irqchip *chip, char *err, size_t errlen);
+int irqchip_save(struct irqchip *chip, struct state_writer *w, const uint64_t *mpidrs,
+		 char *err, size_t errlen);
+int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const uint64_t *mpidrs,
+		    char *err, size_t errlen);
 
 /* Helpers for the model backends. */
 int gic_set_attr(int fd, uint32_t group, uint64_t attr, const void *val);

@@ -40,8 +40,10 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	uint64_t mpidr;
+	uint32_t features;	/* KVM_ARM_VCPU_INIT features[0] used */
 	pthread_t thread;
 	bool thread_started;
+	bool thread_done;	/* left its loop (system event or error) */
 };
 
 /* Why the VM stopped; the first reason reported wins. */
@@ -53,6 +55,7 @@ enum vm_exit_reason {
 	VM_EXIT_QUIT,		/* the user's Ctrl-A x */
 	VM_EXIT_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP to lvmm */
 	VM_EXIT_ERROR,		/* a vCPU failed */
+	VM_EXIT_STOPPED,	/* "lvmm stop" or "snapshot --stop" */
 };
 
 #define VM_MAX_EXTRA_SLOTS 32
@@ -71,6 +74,12 @@ struct vm {
 	atomic_int exit_reason;
 	atomic_bool stopping;
 	uint64_t first_run_ns;	/* monotonic time of vCPU 0's first KVM_RUN */
+
+	/* Pausing: vCPU threads park outside KVM_RUN until resumed. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	unsigned int nr_parked;
 };
 
 /*
@@ -81,7 +90,8 @@ int kvm_open(struct vm *vm, char *err, size_t errlen);
 /* KVM_CAP_* value on /dev/kvm (or the VM once it exists); 0 if absent. */
 int kvm_check_cap(struct vm *vm, long cap);
 int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen);
-int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
+/* Guest RAM at gpa: host memory given, or (host NULL) fresh anonymous memory. */
+int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host);
 void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len);
 /*
  * Map host memory at gpa in a memory slot of its own (slot 0 is RAM);
@@ -100,6 +110,8 @@ void vm_request_exit(struct vm *vm, enum vm_exit_reason reason);
 int vcpus_create(struct vm *vm, unsigned int nr);
 /* KVM_ARM_VCPU_INIT with PSCI 0.2; secondaries start powered off. */
 int vcpu_init(struct vcpu *vcpu);
+/* KVM_ARM_VCPU_INIT with the given features[0] (a restore). */
+int vcpu_init_features(struct vcpu *vcpu, uint32_t features);
 int vcpu_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *val);
 int vcpu_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t val);
 /* Linux arm64 boot: PC at the kernel, x0 the FDT, x1-x3 zero. */
@@ -107,6 +119,26 @@ int vcpu_set_boot_regs(struct vcpu *vcpu, uint64_t pc, uint64_t fdt);
 int vcpus_start(struct vm *vm);
 /* Kick every vCPU out of KVM_RUN and join its thread. */
 void vcpus_stop(struct vm *vm);
+/*
+ * Park every vCPU thread outside KVM_RUN (pending MMIO completed, so the
+ * registers are final), and let them go again.
+ */
+void vcpus_pause(struct vm *vm);
+void vcpus_resume(struct vm *vm);
+
+struct state_writer;
+struct state_section;
+/* A vCPU's registers (KVM_GET_REG_LIST), MP state, features, MPIDR. */
+int vcpu_save(struct vcpu *vcpu, struct state_writer *w, char *err, size_t errlen);
+/*
+ * Set them back on a vCPU created and initialised with the saved features.
+ * skip_counters: leave the counter registers alone (the VM-wide counter
+ * offset sets them).
+ */
+int vcpu_restore(struct vcpu *vcpu, const struct state_section *s, bool skip_counters,
+		 char *err, size_t errlen);
+/* Saved features[0] of a vCPU section. */
+int vcpu_saved_features(const struct state_section *s, uint32_t *features);
 
 int mmio_bus_add(struct mmio_bus *bus, struct device *dev);
 /* Dispatch one access; returns false when no device claims it. */

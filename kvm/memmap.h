@@ -21,6 +21,10 @@
 
 #define VIRTIO_MMIO_BASE	0x0a000000ULL
 
+/* Regions of VFIO passthrough devices, mapped or trapped. */
+#define VFIO_MMIO_BASE		0x10000000ULL
+#define VFIO_MMIO_SIZE		0x30000000ULL	/* up to RAM */
+
 #define RAM_BASE		0x40000000ULL
 
 #endif

@@ -5,6 +5,7 @@
  * only the system-wide events come back here.
  */
 #include "kvm.h"
+#include "../migration/state.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -49,20 +50,28 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 	return 0;
 }
 
-int vcpu_init(struct vcpu *v)
+int vcpu_init_features(struct vcpu *v, uint32_t features)
 {
 	struct kvm_vcpu_init init;
 
 	if (ioctl(v->vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
 		return -errno;
 	memset(init.features, 0, sizeof(init.features));
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
-	if (v->index)
-		init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
+	init.features[0] = features;
 	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
 		return -errno;
+	v->features = features;
 	return vcpu_get_reg(v, MPIDR_EL1, &v->mpidr);
+}
+
+int vcpu_init(struct vcpu *v)
+{
+	uint32_t features = 1U << KVM_ARM_VCPU_PSCI_0_2;
+
+	/* Secondaries wait powered off until the guest's PSCI CPU_ON. */
+	if (v->index)
+		features |= 1U << KVM_ARM_VCPU_POWER_OFF;
+	return vcpu_init_features(v, features);
 }
 
 int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *val)
@@ -149,6 +158,38 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	return false;
 }
 
+/*
+ * If a pause is requested: finish whatever KVM_RUN left pending (an MMIO
+ * read's data reaches the register only on the next entry; immediate_exit
+ * makes that entry return at once), then wait until resumed. Returns true
+ * if it parked.
+ */
+static bool vcpu_park_if_paused(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->pause_requested) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return false;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+
+	v->run->immediate_exit = 1;
+	ioctl(v->fd, KVM_RUN, 0);	/* -EINTR once pending work is done */
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_requested && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nr_parked--;
+	/* Under the lock, so a new pause's immediate_exit = 1 is not lost. */
+	v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return true;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -163,6 +204,8 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!atomic_load(&vm->stopping)) {
+		if (vcpu_park_if_paused(v))
+			continue;
 		if (v->index == 0 && !vm->first_run_ns)
 			vm->first_run_ns = now_ns();
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -175,6 +218,11 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(v))
 			break;
 	}
+	/* A thread that left may not be waited for by a pause. */
+	pthread_mutex_lock(&vm->pause_lock);
+	v->thread_done = true;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	return NULL;
 }
 
@@ -202,9 +250,45 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
+void vcpus_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = true;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started || v->thread_done)
+			continue;
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
+	for (;;) {
+		unsigned int running = 0;
+
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].thread_started && !vm->vcpus[i].thread_done)
+				running++;
+		if (vm->nr_parked >= running)
+			break;
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vcpus_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 void vcpus_stop(struct vm *vm)
 {
+	pthread_mutex_lock(&vm->pause_lock);
 	atomic_store(&vm->stopping, true);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -222,4 +306,119 @@ void vcpus_stop(struct vm *vm)
 		pthread_join(v->thread, NULL);
 		v->thread_started = false;
 	}
+}
+
+/* Section keys below any KVM register id (those have KVM_REG_ARM64 set). */
+#define VCPU_KEY_MP_STATE	1
+#define VCPU_KEY_FEATURES	2
+#define VCPU_KEY_MPIDR		3
+
+static size_t reg_size(uint64_t id)
+{
+	return 1UL << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
+
+int vcpu_save(struct vcpu *v, struct state_writer *w, char *err, size_t errlen)
+{
+	struct kvm_reg_list probe = { .n = 0 }, *list;
+	struct kvm_mp_state mp;
+	uint8_t val[256];
+	char name[32];
+	int ret = 0;
+
+	/* The first call says how many (E2BIG); the second fills them in. */
+	if (ioctl(v->fd, KVM_GET_REG_LIST, &probe) < 0 && errno != E2BIG) {
+		snprintf(err, errlen, "vcpu%u: KVM_GET_REG_LIST: %s", v->index, strerror(errno));
+		return -errno;
+	}
+	list = calloc(1, sizeof(*list) + probe.n * sizeof(list->reg[0]));
+	if (!list)
+		return -ENOMEM;
+	list->n = probe.n;
+	if (ioctl(v->fd, KVM_GET_REG_LIST, list) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "vcpu%u: KVM_GET_REG_LIST: %s", v->index, strerror(errno));
+		goto out;
+	}
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "vcpu%u: KVM_GET_MP_STATE: %s", v->index, strerror(errno));
+		goto out;
+	}
+	snprintf(name, sizeof(name), "vcpu.%u", v->index);
+	sw_begin(w, name, 1);
+	sw_put_u64(w, VCPU_KEY_MP_STATE, mp.mp_state);
+	sw_put_u64(w, VCPU_KEY_FEATURES, v->features);
+	sw_put_u64(w, VCPU_KEY_MPIDR, v->mpidr);
+	for (uint64_t i = 0; i < list->n; i++) {
+		uint64_t id = list->reg[i];
+		struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)val };
+
+		if (reg_size(id) > sizeof(val)) {
+			ret = -E2BIG;
+			snprintf(err, errlen, "vcpu%u: register 0x%llx is %zu bytes", v->index,
+				 (unsigned long long)id, reg_size(id));
+			break;
+		}
+		if (ioctl(v->fd, KVM_GET_ONE_REG, &reg) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "vcpu%u: reading register 0x%llx: %s", v->index,
+				 (unsigned long long)id, strerror(errno));
+			break;
+		}
+		sw_put(w, id, val, reg_size(id));
+	}
+	sw_end(w);
+out:
+	free(list);
+	return ret;
+}
+
+int vcpu_saved_features(const struct state_section *s, uint32_t *features)
+{
+	uint64_t f;
+
+	if (!ss_get_u64(s, VCPU_KEY_FEATURES, &f))
+		return -EINVAL;
+	*features = f;
+	return 0;
+}
+
+int vcpu_restore(struct vcpu *v, const struct state_section *s, bool skip_counters,
+		 char *err, size_t errlen)
+{
+	struct kvm_mp_state mp;
+	const void *data;
+	uint64_t key, state;
+	size_t pos = 0;
+	uint32_t len;
+
+	while (ss_next(s, &pos, &key, &data, &len)) {
+		struct kvm_one_reg reg = { .id = key, .addr = (uint64_t)(uintptr_t)data };
+
+		if (!(key & KVM_REG_ARM64))
+			continue;	/* our own fields */
+		if (len != reg_size(key)) {
+			snprintf(err, errlen, "vcpu%u: register 0x%llx has %u bytes, not %zu",
+				 v->index, (unsigned long long)key, len, reg_size(key));
+			return -EINVAL;
+		}
+		if (skip_counters && (key == KVM_REG_ARM_TIMER_CNT || key == KVM_REG_ARM_PTIMER_CNT))
+			continue;
+		if (ioctl(v->fd, KVM_SET_ONE_REG, &reg) < 0) {
+			snprintf(err, errlen, "vcpu%u: this host's KVM refuses register 0x%llx: %s (incompatible host)",
+				 v->index, (unsigned long long)key, strerror(errno));
+			return -errno;
+		}
+	}
+	if (!ss_get_u64(s, VCPU_KEY_MP_STATE, &state)) {
+		snprintf(err, errlen, "vcpu%u: snapshot lacks its MP state", v->index);
+		return -EINVAL;
+	}
+	mp.mp_state = state;
+	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0) {
+		snprintf(err, errlen, "vcpu%u: KVM_SET_MP_STATE: %s", v->index, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }

@@ -63,6 +63,8 @@ int kvm_open(struct vm *vm, char *err, size_t errlen)
 		return -errno;
 	}
 	vm->run_size = ret;
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->exit_efd = eventfd(0, EFD_CLOEXEC);
 	if (vm->exit_efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -107,13 +109,13 @@ int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen)
 	return 0;
 }
 
-int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
+int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region region;
-	void *host;
 
-	host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!host)
+		host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (host == MAP_FAILED)
 		return -errno;
 	region = (struct kvm_userspace_memory_region){

@@ -34,4 +34,14 @@ int timer_configure(int vcpu_fd, const struct timer_ppis *ppis);
 int timer_fdt_node(void *fdt, const struct timer_ppis *ppis, int gic_version,
 		   unsigned int nr_cpus);
 
+/* The host's counter (CNTVCT_EL0, as userspace sees it) and frequency. */
+uint64_t timer_host_counter(void);
+uint64_t timer_host_freq(void);
+/*
+ * Make the guest's counters read `guest_now` at this moment: one VM-wide
+ * KVM_ARM_SET_COUNTER_OFFSET where the kernel has it (returns 1), else
+ * returns 0 and the caller writes KVM_REG_ARM_TIMER_CNT on every vCPU.
+ */
+int timer_set_guest_counter(int vm_fd, uint64_t guest_now);
+
 #endif

@@ -7,6 +7,7 @@
  * not sector-aligned goes through the buffered descriptor.
  */
 #include "virtio.h"
+#include "../../migration/state.h"
 #include "../../util.h"
 
 #include <errno.h>
@@ -391,7 +392,29 @@ static void blk_free(struct virtio_dev *vdev)
 	vdev->priv = NULL;
 }
 
+static void blk_save(struct virtio_dev *vdev, struct state_writer *w)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	sw_put_u64(w, VIRTIO_KEY_DEVICE, blk->capacity);
+}
+
+static int blk_restore(struct virtio_dev *vdev, const struct state_section *s, char *err,
+		       unsigned int errlen)
+{
+	struct virtio_blk *blk = vdev->priv;
+	uint64_t capacity;
+
+	if (!ss_get_u64(s, VIRTIO_KEY_DEVICE, &capacity) || capacity != blk->capacity) {
+		snprintf(err, errlen, "disk '%s' changed size since the snapshot", blk->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct virtio_ops blk_ops = {
+	.save = blk_save,
+	.restore = blk_restore,
 	.kind = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.nr_queues = 1,

@@ -6,6 +6,7 @@
  */
 #include "virtio.h"
 #include "../console.h"
+#include "../../migration/state.h"
 #include "../../util.h"
 
 #include <errno.h>
@@ -203,7 +204,33 @@ static void console_free(struct virtio_dev *vdev)
 	vdev->priv = NULL;
 }
 
+static void console_save(struct virtio_dev *vdev, struct state_writer *w)
+{
+	struct virtio_console *con = vdev->priv;
+
+	/* Typed input the guest has not received yet. */
+	sw_put(w, VIRTIO_KEY_DEVICE, con->pending, con->n_pending);
+}
+
+static int console_restore(struct virtio_dev *vdev, const struct state_section *s, char *err,
+			   unsigned int errlen)
+{
+	struct virtio_console *con = vdev->priv;
+	uint32_t len;
+	const void *p = ss_get(s, VIRTIO_KEY_DEVICE, &len);
+
+	if (!p || len > sizeof(con->pending)) {
+		snprintf(err, errlen, "%s: bad pending input in snapshot", vdev->dev.name);
+		return -EINVAL;
+	}
+	memcpy(con->pending, p, len);
+	con->n_pending = len;
+	return 0;
+}
+
 static const struct virtio_ops console_ops = {
+	.save = console_save,
+	.restore = console_restore,
 	.kind = "virtio-console",
 	.device_id = VIRTIO_ID_CONSOLE,
 	.nr_queues = 2,

@@ -7,6 +7,7 @@
  * The SPI is edge-triggered: an irqfd pulse on a level line could be lost.
  */
 #include "virtio.h"
+#include "../../migration/state.h"
 #include "../../util.h"
 
 #include <errno.h>
@@ -350,7 +351,119 @@ static void virtio_mmio_free(struct device *dev)
 	free(vdev);
 }
 
+/* Snapshot keys of the transport; queue q's fields at VT_QUEUE(q) + field. */
+enum {
+	VT_STATUS = 1, VT_DEVICE_FEATURES, VT_DRIVER_FEATURES, VT_DEVICE_FEATURES_SEL,
+	VT_DRIVER_FEATURES_SEL, VT_QUEUE_SEL, VT_ISR, VT_BROKEN,
+};
+enum { VQ_NUM, VQ_READY, VQ_DESC, VQ_AVAIL, VQ_USED, VQ_LAST_AVAIL, VQ_USED_IDX, VQ_NR_FIELDS };
+#define VT_QUEUE(q) (0x100 + 0x10 * (q))
+
+static void virtio_mmio_quiesce(struct device *dev)
+{
+	virtio_mmio_stop(dev);
+}
+
+static int virtio_mmio_unquiesce(struct device *dev)
+{
+	return virtio_mmio_start(dev);
+}
+
+static int virtio_mmio_save(struct device *dev, struct state_writer *w)
+{
+	struct virtio_dev *vdev = to_vdev(dev);
+
+	pthread_mutex_lock(&vdev->lock);
+	sw_begin(w, dev->name, 1);
+	sw_put_u64(w, VT_STATUS, vdev->status);
+	sw_put_u64(w, VT_DEVICE_FEATURES, vdev->device_features);
+	sw_put_u64(w, VT_DRIVER_FEATURES, vdev->driver_features);
+	sw_put_u64(w, VT_DEVICE_FEATURES_SEL, vdev->device_features_sel);
+	sw_put_u64(w, VT_DRIVER_FEATURES_SEL, vdev->driver_features_sel);
+	sw_put_u64(w, VT_QUEUE_SEL, vdev->queue_sel);
+	sw_put_u64(w, VT_ISR, atomic_load(&vdev->isr));
+	sw_put_u64(w, VT_BROKEN, vdev->broken);
+	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
+		struct virtq *q = &vdev->vqs[i];
+		const uint64_t f[VQ_NR_FIELDS] = {
+			q->num, q->ready, q->desc_gpa, q->avail_gpa, q->used_gpa,
+			q->last_avail, q->used_idx,
+		};
+
+		for (unsigned int k = 0; k < VQ_NR_FIELDS; k++)
+			sw_put_u64(w, VT_QUEUE(i) + k, f[k]);
+	}
+	if (vdev->ops->save)
+		vdev->ops->save(vdev, w);
+	sw_end(w);
+	pthread_mutex_unlock(&vdev->lock);
+	return 0;
+}
+
+static int virtio_mmio_restore(struct device *dev, const struct state_section *s, char *err,
+			       unsigned int errlen)
+{
+	struct virtio_dev *vdev = to_vdev(dev);
+	uint64_t v[VT_BROKEN + 1];
+	int ret = 0;
+
+	for (unsigned int k = VT_STATUS; k <= VT_BROKEN; k++) {
+		if (!ss_get_u64(s, k, &v[k])) {
+			snprintf(err, errlen, "%s: snapshot lacks transport field %u", dev->name, k);
+			return -EINVAL;
+		}
+	}
+	if (v[VT_DEVICE_FEATURES] != vdev->device_features) {
+		snprintf(err, errlen, "%s: device features differ from the snapshot's", dev->name);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&vdev->lock);
+	vdev->status = v[VT_STATUS];
+	vdev->driver_features = v[VT_DRIVER_FEATURES];
+	vdev->device_features_sel = v[VT_DEVICE_FEATURES_SEL];
+	vdev->driver_features_sel = v[VT_DRIVER_FEATURES_SEL];
+	vdev->queue_sel = v[VT_QUEUE_SEL];
+	atomic_store(&vdev->isr, v[VT_ISR]);
+	vdev->broken = v[VT_BROKEN];
+	for (unsigned int i = 0; i < vdev->ops->nr_queues && !ret; i++) {
+		struct virtq *q = &vdev->vqs[i];
+		uint64_t f[VQ_NR_FIELDS];
+
+		for (unsigned int k = 0; k < VQ_NR_FIELDS; k++) {
+			if (!ss_get_u64(s, VT_QUEUE(i) + k, &f[k])) {
+				snprintf(err, errlen, "%s: snapshot lacks queue %u", dev->name, i);
+				ret = -EINVAL;
+				break;
+			}
+		}
+		if (ret)
+			break;
+		q->num = f[VQ_NUM] > q->num_max ? 0 : f[VQ_NUM];
+		q->desc_gpa = f[VQ_DESC];
+		q->avail_gpa = f[VQ_AVAIL];
+		q->used_gpa = f[VQ_USED];
+		if (!f[VQ_READY])
+			continue;
+		/* The same checks as when the driver enabled it. */
+		if (virtq_enable(q, &vdev->env.mem)) {
+			snprintf(err, errlen, "%s: queue %u in the snapshot is invalid", dev->name, i);
+			ret = -EINVAL;
+			break;
+		}
+		q->last_avail = f[VQ_LAST_AVAIL];
+		q->used_idx = f[VQ_USED_IDX];
+	}
+	if (!ret && vdev->ops->restore)
+		ret = vdev->ops->restore(vdev, s, err, errlen);
+	pthread_mutex_unlock(&vdev->lock);
+	return ret;
+}
+
 static const struct device_ops virtio_mmio_ops = {
+	.quiesce = virtio_mmio_quiesce,
+	.unquiesce = virtio_mmio_unquiesce,
+	.save = virtio_mmio_save,
+	.restore = virtio_mmio_restore,
 	.kind = "virtio-mmio",
 	.mmio_read = virtio_mmio_read,
 	.mmio_write = virtio_mmio_write,

@@ -175,6 +175,16 @@ static void net_stop(struct virtio_dev *vdev)
 		pthread_join(net->thread, NULL);
 	virtio_drain_eventfd(net->stop_efd);	/* ready for a restart */
 	net->running = false;
+	/*
+	 * A receive buffer taken but not filled goes back to the ring, so a
+	 * snapshot taken now does not lose it.
+	 */
+	pthread_mutex_lock(&vdev->lock);
+	if (net->rx_held) {
+		vdev->vqs[RX_QUEUE].last_avail--;
+		net->rx_held = false;
+	}
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 static void net_reset(struct virtio_dev *vdev)

@@ -139,7 +139,13 @@ struct virtio_ops {
 	void (*reset)(struct virtio_dev *vdev);
 	void (*free)(struct virtio_dev *vdev);
 	void (*stats)(struct virtio_dev *vdev, char *buf, unsigned int len);
+	/* Device-specific snapshot fields, keys from VIRTIO_KEY_DEVICE up. */
+	void (*save)(struct virtio_dev *vdev, struct state_writer *w);
+	int (*restore)(struct virtio_dev *vdev, const struct state_section *s, char *err,
+		       unsigned int errlen);
 };
+
+#define VIRTIO_KEY_DEVICE 0x1000
 
 #define VIRTIO_MAX_QUEUES 4
 #define VIRTIO_MMIO_SIZE 0x200

@@ -102,6 +102,14 @@ case "$L1_GIC" in
 esac
 tag="gic$L1_GIC-host"
 
+# E2E_ONLY=snapshot (lvmm.only= on L1's command line): one suite, for
+# working on it.
+if [ -n "${L1_ONLY:-}" ]; then
+	. "/e2e/l1-$L1_ONLY.sh"
+	"${L1_ONLY}_suites"
+	return 0 2>/dev/null || exit 0
+fi
+
 # --- guests boot under every irqchip the host offers, 1 and 2 vCPUs -------
 for m in $models; do
 	for c in 1 2; do
@@ -215,3 +223,11 @@ for m in $models; do
 	[ "$m" = auto ] || virtio_suite "$m"
 done
 hostile_test
+
+# --- snapshot and restore -------------------------------------------------
+. /e2e/l1-snapshot.sh
+snapshot_suites
+
+# --- VFIO platform/AMBA passthrough (last: it takes L1's RTC and GPIO) ----
+. /e2e/l1-vfio.sh
+vfio_suites

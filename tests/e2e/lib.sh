@@ -29,7 +29,9 @@ mk_guest_initramfs() {
 	cp "$BUSYBOX" "$d/bin/busybox"
 	cp "$e2e_dir/guest-init" "$d/init"
 	cp "$e2e_dir/virtio-tests.sh" "$d/virtio-tests.sh"
+	cp "$e2e_dir/vfio-guest.sh" "$d/vfio-guest.sh"
 	mk_blkbench "$d/blkbench" || return 1
+	mk_guest_tool evkey "$d/evkey" || return 1
 	chmod 755 "$d/init"
 	cpio_from_dir "$d" "$1"
 	rm -rf "$d"
@@ -61,6 +63,33 @@ cross_cc() {
 # mk_blkbench OUT: bench/blkbench.c, static, for the guest and for L1.
 mk_blkbench() {
 	"$(cross_cc)" -O2 -static -Wall -Wextra -Werror -o "$1" "$root_dir/bench/blkbench.c"
+}
+
+# mk_guest_tool NAME OUT: tests/e2e/tools/NAME.c, static, for the guest.
+mk_guest_tool() {
+	"$(cross_cc)" -O2 -static -Wall -Wextra -Werror -o "$2" "$e2e_dir/tools/$1.c"
+}
+
+# l1_monitor SOCKET COMMAND: one command to the L1 machine's QEMU monitor
+# (HMP on a unix socket), waiting for its prompt before and after.
+l1_monitor() {
+	python3 - "$1" "$2" <<'PY' || echo "# l1_monitor: '$2' to $1 failed" >&2
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+def prompt():
+    buf, end = b"", time.time() + 10
+    while b"(qemu) " not in buf and time.time() < end:
+        data = s.recv(4096)
+        if not data:
+            break
+        buf += data
+prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+prompt()
+s.close()
+PY
 }
 
 # mk_hostile_guest DIR: the bare-metal guest that feeds lvmm's virtio
@@ -106,14 +135,15 @@ mk_l1_initramfs() {
 
 # l1_qemu_cmd GIC MODE INITRD [extra kernel args]: the command line of the
 # L1 machine. GIC is 3 or 2: L1's KVM then offers gicv3(+its) or gicv2 to
-# lvmm. L1_SERIAL replaces "-serial stdio"; L1_QEMU_EXTRA adds QEMU options.
+# lvmm. L1_SERIAL replaces "-serial stdio", L1_MONITOR "-monitor none";
+# L1_QEMU_EXTRA adds QEMU options.
 l1_qemu_cmd() {
 	local gic=$1 mode=$2 initrd=$3
 	shift 3
 	echo qemu-system-aarch64 \
 		-M "virt,virtualization=on,gic-version=$gic,acpi=off" \
 		-cpu max,pauth-impdef=on -smp 2 -m 2048 \
-		-display none -no-reboot -nic none ${L1_SERIAL:--serial stdio} -monitor none ${L1_QEMU_EXTRA:-} \
+		-display none -no-reboot -nic none ${L1_SERIAL:--serial stdio} ${L1_MONITOR:--monitor none} ${L1_QEMU_EXTRA:-} \
 		-kernel "$LVMM_KERNEL" -initrd "$initrd" \
 		-append "\"console=ttyAMA0 rdinit=/init quiet lvmm.l1=$mode lvmm.gic=$gic vfio.enable_unsafe_noiommu_mode=1 vfio_platform.reset_required=0 $*\""
 }

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The control channel of a running VM: a Unix socket, owner-only, at
+ * RUNTIME_DIR/NAME.sock (RUNTIME_DIR: $LVMM_RUNTIME_DIR, else /run/lvmm for
+ * root, else $XDG_RUNTIME_DIR/lvmm, else /tmp/lvmm-UID). One request line
+ * per connection ("info", "pause", "resume", "stop", "snapshot DIR [stop]"),
+ * one JSON reply line: {"ok":true,...} or {"ok":false,"error":"..."}.
+ */
+#ifndef LVMM_CONTROL_H
+#define LVMM_CONTROL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Handles one request; writes the JSON reply (without newline) to reply. */
+typedef void (*control_handler)(void *ctx, const char *request, char *reply, size_t size);
+
+struct control {
+	int listen_fd;
+	int stop_efd;
+	char path[108];
+	pthread_t thread;
+	bool running;
+	control_handler handler;
+	void *ctx;
+};
+
+int control_runtime_dir(char *buf, size_t len);
+/* Claim NAME's socket and start serving. Returns 0 or -errno (message in err). */
+int control_start(struct control *c, const char *name, control_handler handler, void *ctx,
+		  char *err, size_t errlen);
+void control_stop(struct control *c);
+
+/* Client: send a request to NAME, get its reply. Returns 0 or -errno (message in err). */
+int control_request(const char *name, const char *request, char *reply, size_t size,
+		    char *err, size_t errlen);
+/* Names of VMs with a socket in the runtime directory (live or not). */
+int control_list(char names[][72], int max);
+
+/* JSON helpers for replies: a string with escapes, and field lookup. */
+void json_escape(const char *in, char *out, size_t size);
+/* Copy the value of "key" (string or bare) from a flat JSON object. */
+bool json_get(const char *json, const char *key, char *out, size_t size);
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VFIO platform and AMBA passthrough: a host device bound to vfio-platform
+ * or vfio-amba is given to the guest. Its MMIO regions are mmapped from
+ * VFIO and mapped into the guest with KVM memory slots (regions VFIO will
+ * not let us mmap are trapped and forwarded with pread/pwrite); each of its
+ * interrupts is an SPI that KVM raises from an irqfd, level ones lowered and
+ * unmasked again through a resamplefd wired to VFIO's UNMASK, so no
+ * interrupt passes through lvmm. The guest's device tree node is built from
+ * the host's own node.
+ *
+ * vfio.c does the VFIO ioctls; vfio-host.c is the pure part the unit tests
+ * use on the build machine: finding the device in sysfs and saying what is
+ * wrong with it, reading and filtering its host device tree node, placing
+ * regions in the guest window, and writing the guest's node.
+ */
+#ifndef LVMM_VFIO_H
+#define LVMM_VFIO_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "../options.h"
+
+/* What the VM gives VFIO devices, besides the usual device environment. */
+struct vfio_env {
+	struct device_env dev;		/* RAM (for DMA maps), irqfd, map_mmio */
+	unsigned int (*alloc_spi)(void *ctx); /* ctx is dev.ctx; 0: none left */
+	uint64_t window_base, window_size; /* guest addresses for device regions */
+	uint32_t first_phandle;		/* FDT phandles from here up are ours */
+	const char *root;		/* prefix of /sys and /dev ("" but in tests) */
+};
+
+/*
+ * Open, map and wire every --vfio-platform device and add it to list (with
+ * a trap device for each region that is not mapped). Returns 0, or -errno
+ * after printing one line that says what is wrong; devices already on the
+ * list are undone by their ops->free like every other device.
+ */
+int vfio_devices_create(const struct vfio_config *cfgs, unsigned int nr,
+			const struct vfio_env *env, struct device_list *list);
+
+#define VFIO_MAX_REGIONS 16
+#define VFIO_MAX_IRQS 16
+
+/* ---- pure helpers (vfio-host.c) ---------------------------------------- */
+
+/* The host device as sysfs describes it. */
+struct vfio_host_dev {
+	char name[64];			/* e.g. 9010000.pl031 */
+	char path[PATH_MAX];		/* its directory under /sys/devices */
+	char bus[16];			/* platform or amba */
+	char driver[64];		/* vfio-amba, ...; "" when unbound */
+	int group;			/* IOMMU group number */
+	bool noiommu;			/* a VFIO no-IOMMU group */
+	char group_dev[PATH_MAX];	/* /dev/vfio/N or /dev/vfio/noiommu-N */
+	char of_node[PATH_MAX];		/* its device tree node; "" if none */
+};
+
+/*
+ * Find DEVICE (a name on the platform or amba bus, or a sysfs path) under
+ * root and check it is bound to vfio-platform or vfio-amba and has an IOMMU
+ * group. Returns 0, or -errno with a one-line "vfio: NAME: ..." in err that
+ * says what is wrong and how to fix it.
+ */
+int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev *hd,
+		     char *err, size_t errlen);
+
+/*
+ * The other devices of hd's IOMMU group that keep it from being viable
+ * (bound to a driver that is not VFIO's), as "NAME (DRIVER), ..." in buf.
+ * Returns how many there are.
+ */
+int vfio_group_blockers(const struct vfio_host_dev *hd, char *buf, size_t len);
+
+/* Guest addresses for regions: [base, end), handed out upwards. */
+struct vfio_window {
+	uint64_t base, end, next;
+};
+
+void vfio_window_init(struct vfio_window *w, uint64_t base, uint64_t size);
+/*
+ * Place a region of size bytes, aligned to its size rounded up to a power
+ * of two (at least 64 KiB, at most 2 MiB). -E2BIG when it does not fit.
+ */
+int vfio_window_alloc(struct vfio_window *w, uint64_t size, uint64_t *gpa);
+
+/* Is a host node property copied into the guest's node? */
+bool vfio_dt_prop_kept(const char *name);
+
+struct vfio_dt_prop {
+	char *name;
+	void *val;
+	size_t len;
+};
+
+struct vfio_guest_irq {
+	unsigned int intid;
+	bool level;
+};
+
+/* Everything the guest's device tree gets for one device. */
+struct vfio_guest_node {
+	char name[64];			/* host node name without unit address */
+	struct vfio_dt_prop *props;	/* host properties kept, compatible first */
+	unsigned int nr_props;
+	uint64_t reg[VFIO_MAX_REGIONS][2]; /* guest address, size */
+	unsigned int nr_regs;
+	struct vfio_guest_irq irqs[VFIO_MAX_IRQS];
+	unsigned int nr_irqs;
+	uint32_t clk_phandle;		/* AMBA: its apb_pclk; 0 for none */
+	bool emit_clock;		/* also write the apb_pclk fixed clock node */
+	uint32_t phandle;		/* 0: none (one is given for gpio keys) */
+	const struct vfio_gpio_key *keys;
+	unsigned int nr_keys;
+	unsigned int index;		/* nth VFIO device: names gpio-keys-N */
+	const char *host_name;		/* for key labels */
+};
+
+/*
+ * Read the host node at of_node (a directory of property files) into n:
+ * its name and the properties vfio_dt_prop_kept() keeps. Returns 0 or
+ * -errno with a message in err.
+ */
+int vfio_dt_read_node(const char *of_node, struct vfio_guest_node *n, char *err, size_t errlen);
+const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name);
+void vfio_guest_node_free(struct vfio_guest_node *n);
+
+/*
+ * Write the guest's nodes (the fixed clock if emit_clock, the device, its
+ * gpio-keys) into an FDT being built, positioned inside the root node.
+ */
+int vfio_fdt_nodes(void *fdt, const struct vfio_guest_node *n);
+
+/* Phandles 1 and 2 are the GIC's and the ITS's (irq/irq.h). */
+#define VFIO_FIRST_PHANDLE 3
+
+/* Fixed clock that AMBA PrimeCell devices get as apb_pclk. */
+#define VFIO_APB_PCLK_HZ 24000000
+
+#endif

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Opening a snapshot for restore: everything that can be checked before
+ * KVM is touched, and guest RAM mapped from the memory file. The restore
+ * order itself is vmm.c's bring-up list walked with this state.
+ */
+#include "snapshot.h"
+#include "../util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int read_whole(const char *path, void **buf, size_t *len, char *err, size_t errlen)
+{
+	int ret = read_file(path, buf, len);
+
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int config_from_state(struct snapshot_image *img, char *err, size_t errlen)
+{
+	const struct state_section *s = sr_section(&img->reader, "vm");
+	struct vm_config *cfg = &img->cfg;
+	uint64_t v[VM_KEY_RNG + 1];
+	unsigned int nstr = 0;
+
+	if (!s) {
+		snprintf(err, errlen, "snapshot lacks its vm section");
+		return -EINVAL;
+	}
+	for (unsigned int k = VM_KEY_MEM; k <= VM_KEY_RNG; k++) {
+		if (k == VM_KEY_NAME)
+			continue;
+		if (!ss_get_u64(s, k, &v[k])) {
+			snprintf(err, errlen, "snapshot's vm section lacks field %u", k);
+			return -EINVAL;
+		}
+	}
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_bytes = v[VM_KEY_MEM];
+	cfg->nr_cpus = v[VM_KEY_CPUS];
+	cfg->irqchip = v[VM_KEY_IRQCHIP];
+	cfg->console = v[VM_KEY_CONSOLE];
+	cfg->nr_disks = v[VM_KEY_NR_DISKS];
+	cfg->nr_nets = v[VM_KEY_NR_NETS];
+	cfg->rng = v[VM_KEY_RNG];
+	img->nr_irqs = v[VM_KEY_NR_IRQS];
+	img->cntfrq = v[VM_KEY_CNTFRQ];
+	img->guest_counter = v[VM_KEY_GUEST_COUNTER];
+	img->realtime_ns = v[VM_KEY_REALTIME_NS];
+	/* Validate every number before anything is sized by it. */
+	if (!cfg->mem_bytes || cfg->mem_bytes % (1 << 20) || cfg->mem_bytes > (1ULL << 40) ||
+	    !cfg->nr_cpus || cfg->nr_cpus > LVMM_MAX_CPUS || cfg->irqchip < IRQCHIP_GICV2 ||
+	    cfg->irqchip > IRQCHIP_GICV3_ITS || cfg->console > CONSOLE_VIRTIO ||
+	    cfg->nr_disks > LVMM_MAX_DISKS || cfg->nr_nets > LVMM_MAX_NETS || !img->cntfrq) {
+		snprintf(err, errlen, "snapshot's vm section has values out of range");
+		return -EINVAL;
+	}
+	if (!ss_get_str(s, VM_KEY_NAME, cfg->name, sizeof(cfg->name)))
+		cfg->name[0] = '\0';
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		char *path = img->strings[nstr++];
+		uint64_t ro = 0, size = 0;
+		struct stat st;
+
+		if (!ss_get_str(s, VM_KEY_DISK(i, 0), path, sizeof(img->strings[0])) ||
+		    !ss_get_u64(s, VM_KEY_DISK(i, 1), &ro) || !ss_get_u64(s, VM_KEY_DISK(i, 3), &size)) {
+			snprintf(err, errlen, "snapshot's disk %u is incomplete", i);
+			return -EINVAL;
+		}
+		cfg->disks[i].path = path;
+		cfg->disks[i].readonly = ro;
+		if (ss_get_str(s, VM_KEY_DISK(i, 2), img->strings[nstr], 21))
+			cfg->disks[i].serial = img->strings[nstr++];
+		if (stat(path, &st) < 0) {
+			snprintf(err, errlen, "disk '%s' of the snapshot: %s", path, strerror(errno));
+			return -ENOENT;
+		}
+		if ((uint64_t)st.st_size != size) {
+			snprintf(err, errlen, "disk '%s' changed size since the snapshot (%llu bytes then, %llu now)",
+				 path, (unsigned long long)size, (unsigned long long)st.st_size);
+			return -EINVAL;
+		}
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		uint32_t len;
+		const void *mac = ss_get(s, VM_KEY_NET(i, 1), &len);
+
+		if (!ss_get_str(s, VM_KEY_NET(i, 0), cfg->nets[i].tapif, sizeof(cfg->nets[i].tapif)) ||
+		    !mac || len != 6) {
+			snprintf(err, errlen, "snapshot's network %u is incomplete", i);
+			return -EINVAL;
+		}
+		memcpy(cfg->nets[i].mac, mac, 6);
+	}
+	return 0;
+}
+
+int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	img->mem_fd = -1;
+	snprintf(img->dir, sizeof(img->dir), "%s", dir);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", dir, stat(dir, &st) < 0 ? strerror(errno) :
+			 "not a snapshot directory");
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/state", dir);
+	ret = read_whole(path, &img->state_buf, &img->state_len, err, errlen);
+	if (ret)
+		return ret;
+	{
+		char why[256];
+
+		ret = sr_open(&img->reader, img->state_buf, img->state_len, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			goto fail;
+		}
+	}
+	ret = config_from_state(img, err, errlen);
+	if (ret)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	img->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (img->mem_fd < 0 || fstat(img->mem_fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((uint64_t)st.st_size != img->cfg.mem_bytes) {
+		snprintf(err, errlen, "%s has %llu bytes, the snapshot's RAM is %llu: truncated or not this snapshot's",
+			 path, (unsigned long long)st.st_size,
+			 (unsigned long long)img->cfg.mem_bytes);
+		ret = -EINVAL;
+		goto fail;
+	}
+	img->mem_size = st.st_size;
+	return 0;
+fail:
+	snapshot_close(img);
+	return ret;
+}
+
+void snapshot_close(struct snapshot_image *img)
+{
+	sr_close(&img->reader);
+	free(img->state_buf);
+	img->state_buf = NULL;
+	if (img->mem_fd >= 0)
+		close(img->mem_fd);
+	img->mem_fd = -1;
+}
+
+int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char *err,
+			size_t errlen)
+{
+	void *p;
+
+	if (!copy) {
+		/*
+		 * Copy-on-write and lazy: pages come from the file as the guest
+		 * touches them, and the snapshot is never written.
+		 */
+		p = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+			 img->mem_fd, 0);
+		if (p == MAP_FAILED) {
+			snprintf(err, errlen, "mapping the memory file: %s", strerror(errno));
+			return -errno;
+		}
+		*host = p;
+		return 0;
+	}
+	p = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "allocating guest RAM: %s", strerror(errno));
+		return -errno;
+	}
+	/* Read only the data ranges: holes are zero pages already. */
+	for (off_t off = 0; off < (off_t)img->mem_size;) {
+		off_t data = lseek(img->mem_fd, off, SEEK_DATA), hole;
+
+		if (data < 0)
+			break;
+		hole = lseek(img->mem_fd, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = img->mem_size;
+		while (data < hole) {
+			ssize_t n = pread(img->mem_fd, (char *)p + data, hole - data, data);
+
+			if (n <= 0) {
+				snprintf(err, errlen, "reading the memory file: %s",
+					 n < 0 ? strerror(errno) : "short read");
+				munmap(p, img->mem_size);
+				return -EIO;
+			}
+			data += n;
+		}
+		off = hole;
+	}
+	*host = p;
+	return 0;
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Pause, resume, and writing a snapshot of a running VM. */
+#include "snapshot.h"
+#include "../devices/device.h"
+#include "../irq/irq.h"
+#include "../timer/timer.h"
+#include "../util.h"
+#include "../vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int vmm_pause(struct vmm *v, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&v->op_lock);
+	if (!v->paused) {
+		vcpus_pause(&v->vm);
+		v->paused = true;
+	}
+	pthread_mutex_unlock(&v->op_lock);
+	return 0;
+}
+
+int vmm_resume(struct vmm *v, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&v->op_lock);
+	if (v->paused) {
+		vcpus_resume(&v->vm);
+		v->paused = false;
+	}
+	pthread_mutex_unlock(&v->op_lock);
+	return 0;
+}
+
+static bool page_is_zero(const void *page)
+{
+	const uint64_t *p = page;
+
+	for (unsigned int i = 0; i < 4096 / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+int memory_save(int fd, const void *ram, uint64_t size)
+{
+	const uint8_t *base = ram;
+	uint64_t off = 0;
+
+	if (ftruncate(fd, size) < 0)
+		return -errno;
+	while (off < size) {
+		uint64_t run;
+
+		/* Zero pages (and pages never touched) stay holes in the file. */
+		while (off < size && page_is_zero(base + off))
+			off += 4096;
+		run = off;
+		while (run < size && run - off < (8ULL << 20) && !page_is_zero(base + run))
+			run += 4096;
+		if (run > off) {
+			uint64_t done = off;
+
+			while (done < run) {
+				ssize_t n = pwrite(fd, base + done, run - done, done);
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					return n < 0 ? -errno : -EIO;
+				done += n;
+			}
+		}
+		off = run;
+	}
+	return 0;
+}
+
+static void put_config(struct vmm *v, struct state_writer *w)
+{
+	const struct vm_config *cfg = v->cfg;
+	uint64_t cnt = 0;
+	struct timespec ts;
+
+	vcpu_get_reg(&v->vm.vcpus[0], KVM_REG_ARM_TIMER_CNT, &cnt);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sw_begin(w, "vm", 1);
+	sw_put_u64(w, VM_KEY_MEM, cfg->mem_bytes);
+	sw_put_u64(w, VM_KEY_CPUS, v->vm.nr_vcpus);
+	sw_put_u64(w, VM_KEY_IRQCHIP, v->irqchip->model);
+	sw_put_u64(w, VM_KEY_CONSOLE, cfg->console);
+	sw_put_u64(w, VM_KEY_NR_IRQS, v->irqchip->nr_irqs);
+	sw_put_u64(w, VM_KEY_CNTFRQ, timer_host_freq());
+	sw_put_u64(w, VM_KEY_GUEST_COUNTER, cnt);
+	sw_put_u64(w, VM_KEY_REALTIME_NS, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	sw_put_str(w, VM_KEY_NAME, cfg->name);
+	sw_put_u64(w, VM_KEY_NR_DISKS, cfg->nr_disks);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		char abs[PATH_MAX];
+		struct stat st;
+
+		/* Absolute, so a restore from another directory finds it. */
+		if (!realpath(cfg->disks[i].path, abs))
+			snprintf(abs, sizeof(abs), "%s", cfg->disks[i].path);
+		sw_put_str(w, VM_KEY_DISK(i, 0), abs);
+		sw_put_u64(w, VM_KEY_DISK(i, 1), cfg->disks[i].readonly);
+		if (cfg->disks[i].serial)
+			sw_put_str(w, VM_KEY_DISK(i, 2), cfg->disks[i].serial);
+		sw_put_u64(w, VM_KEY_DISK(i, 3), stat(abs, &st) ? 0 : (uint64_t)st.st_size);
+	}
+	sw_put_u64(w, VM_KEY_NR_NETS, cfg->nr_nets);
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		sw_put_str(w, VM_KEY_NET(i, 0), cfg->nets[i].tapif);
+		sw_put(w, VM_KEY_NET(i, 1), cfg->nets[i].mac, 6);
+	}
+	sw_put_u64(w, VM_KEY_RNG, cfg->rng);
+	sw_end(w);
+}
+
+/* Everything but RAM, into w. */
+static int build_state(struct vmm *v, struct state_writer *w, char *err, size_t errlen)
+{
+	uint64_t mpidrs[LVMM_MAX_CPUS];
+	struct device *dev;
+	int ret;
+
+	put_config(v, w);
+	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
+		mpidrs[i] = v->vm.vcpus[i].mpidr;
+		ret = vcpu_save(&v->vm.vcpus[i], w, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = irqchip_save(v->irqchip, w, mpidrs, err, errlen);
+	if (ret)
+		return ret;
+	device_for_each(&v->devices, dev) {
+		ret = dev->ops->save(dev, w);
+		if (ret) {
+			snprintf(err, errlen, "%s: saving its state: %s", dev->name, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = sw_finish(w);
+	if (ret)
+		snprintf(err, errlen, "building the state file: %s", strerror(-ret));
+	return ret;
+}
+
+static int write_file(const char *dir, const char *name, const void *buf, size_t len,
+		      const void *ram, uint64_t ram_size, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = ram ? memory_save(fd, ram, ram_size) : write_all(fd, buf, len);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "writing %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void remove_tmp(const char *tmp)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/memory", tmp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/state", tmp);
+	unlink(path);
+	rmdir(tmp);
+}
+
+/* Write the snapshot into a temporary directory, then rename it to dir. */
+static int write_snapshot(struct vmm *v, const char *dir, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], parent[PATH_MAX], *slash;
+	struct state_writer w;
+	int ret;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", dir, (int)getpid());
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		parent[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof(parent), ".");
+
+	if (mkdir(tmp, 0700) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(-ret));
+		return ret;
+	}
+	sw_init(&w);
+	ret = build_state(v, &w, err, errlen);
+	ret = ret ?: write_file(tmp, "memory", NULL, 0, v->vm.ram.host, v->vm.ram.size, err,
+				errlen);
+	ret = ret ?: write_file(tmp, "state", w.buf, w.len, NULL, 0, err, errlen);
+	sw_free(&w);
+	if (!ret && fsync_dir(tmp) < 0)
+		ret = -EIO;
+	if (!ret && rename(tmp, dir) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "renaming %s to %s: %s", tmp, dir, strerror(-ret));
+	}
+	if (ret) {
+		remove_tmp(tmp);
+		return ret;
+	}
+	fsync_dir(parent);
+	return 0;
+}
+
+static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, size_t errlen)
+{
+	struct device *dev;
+	struct stat st;
+
+	device_for_each(&v->devices, dev) {
+		if (!dev->ops->save) {
+			snprintf(err, errlen, "cannot snapshot: %s (%s) cannot be checkpointed",
+				 dev->name, dev->ops->kind);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!dir[0]) {
+		snprintf(err, errlen, "snapshot needs a directory");
+		return -EINVAL;
+	}
+	if (stat(dir, &st) == 0 || errno != ENOENT) {
+		snprintf(err, errlen, "%s already exists: snapshots go to a new directory", dir);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t errlen)
+{
+	bool was_paused;
+	struct device *dev;
+	int ret;
+
+	pthread_mutex_lock(&v->op_lock);
+	ret = check_snapshot_possible(v, dir, err, errlen);
+	if (ret)
+		goto out;
+	was_paused = v->paused;
+	if (!was_paused)
+		vcpus_pause(&v->vm);
+	/* Devices finish what is in flight and stop touching guest memory. */
+	device_for_each(&v->devices, dev)
+		if (dev->ops->quiesce)
+			dev->ops->quiesce(dev);
+	ret = irqchip_flush_to_ram(v->irqchip, err, errlen);
+	ret = ret ?: write_snapshot(v, dir, err, errlen);
+	device_for_each(&v->devices, dev) {
+		if (dev->ops->unquiesce && dev->ops->unquiesce(dev))
+			pr_warn("%s: could not restart after the snapshot", dev->name);
+	}
+	if (!ret && stop) {
+		/* Stay paused: the VM ends here. */
+		v->paused = true;
+		vm_request_exit(&v->vm, VM_EXIT_STOPPED);
+	} else if (!was_paused) {
+		vcpus_resume(&v->vm);
+	}
+out:
+	pthread_mutex_unlock(&v->op_lock);
+	return ret;
+}
+
+static void reply_error(char *reply, size_t size, const char *msg)
+{
+	char esc[1024];
+
+	json_escape(msg, esc, sizeof(esc));
+	snprintf(reply, size, "{\"ok\":false,\"error\":\"%s\"}", esc);
+}
+
+static void reply_info(struct vmm *v, char *reply, size_t size, const char *extra)
+{
+	char name[2 * LVMM_NAME_MAX];
+
+	json_escape(v->cfg->name, name, sizeof(name));
+	snprintf(reply, size,
+		 "{\"ok\":true,\"name\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"vcpus\":%u,"
+		 "\"mem_mib\":%llu,\"irqchip\":\"%s\"%s}",
+		 name, (int)getpid(), v->paused ? "paused" : "running", v->vm.nr_vcpus,
+		 (unsigned long long)(v->cfg->mem_bytes >> 20), irqchip_model_name(v->irqchip->model),
+		 extra ? extra : "");
+}
+
+void vmm_control(void *ctx, const char *req, char *reply, size_t size)
+{
+	struct vmm *v = ctx;
+	char err[512] = "";
+
+	if (!strcmp(req, "info")) {
+		reply_info(v, reply, size, NULL);
+	} else if (!strcmp(req, "pause")) {
+		vmm_pause(v, err, sizeof(err));
+		reply_info(v, reply, size, NULL);
+	} else if (!strcmp(req, "resume")) {
+		vmm_resume(v, err, sizeof(err));
+		reply_info(v, reply, size, NULL);
+	} else if (!strcmp(req, "stop")) {
+		vm_request_exit(&v->vm, VM_EXIT_STOPPED);
+		reply_info(v, reply, size, ",\"stopping\":true");
+	} else if (!strncmp(req, "snapshot ", 9) && (req[9] == '0' || req[9] == '1') &&
+		   req[10] == ' ') {
+		uint64_t t0 = now_ns();
+		char extra[4200], dir[4096];
+
+		if (vmm_snapshot(v, req + 11, req[9] == '1', err, sizeof(err))) {
+			reply_error(reply, size, err);
+			return;
+		}
+		json_escape(req + 11, dir, sizeof(dir));
+		snprintf(extra, sizeof(extra), ",\"snapshot\":\"%s\",\"snapshot_ms\":%.1f%s", dir,
+			 (now_ns() - t0) / 1e6, req[9] == '1' ? ",\"stopping\":true" : "");
+		reply_info(v, reply, size, extra);
+	} else {
+		reply_error(reply, size, "unknown request");
+	}
+}

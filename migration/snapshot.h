@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checkpoint and restore. A snapshot is a directory:
+ *
+ *   DIR/memory   guest RAM, sparse (zero pages are holes)
+ *   DIR/state    the state file (state.h): "vm" (configuration, counter,
+ *                clocks), "vcpu.N", "gic.*", one section per device
+ *
+ * written into DIR.tmp-PID and renamed to DIR once complete and synced, so
+ * an interrupted snapshot never leaves a DIR that looks valid.
+ */
+#ifndef LVMM_SNAPSHOT_H
+#define LVMM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../options.h"
+#include "state.h"
+
+struct vmm;
+
+/* Pause/resume the guest (vCPUs parked; devices keep their state). */
+int vmm_pause(struct vmm *v, char *err, size_t errlen);
+int vmm_resume(struct vmm *v, char *err, size_t errlen);
+/*
+ * Pause, quiesce devices, flush KVM state into RAM, write DIR, then resume
+ * (or, with stop, end the VM). A failure leaves the VM as it was.
+ */
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t errlen);
+/* The control channel's request handler (control.h). */
+void vmm_control(void *ctx, const char *request, char *reply, size_t size);
+
+/* A snapshot opened for restore: checked, with its configuration. */
+struct snapshot_image {
+	char dir[4096];
+	void *state_buf;
+	size_t state_len;
+	struct state_reader reader;
+	int mem_fd;
+	uint64_t mem_size;
+	struct vm_config cfg;	/* the saved VM's configuration */
+	char strings[LVMM_MAX_DISKS + LVMM_MAX_NETS][4096];
+	uint64_t cntfrq;
+	uint64_t guest_counter;	/* the guest's counter at snapshot time */
+	uint64_t realtime_ns;	/* CLOCK_REALTIME at snapshot time */
+	uint32_t nr_irqs;
+};
+
+/*
+ * Open DIR and check everything that can be checked before touching KVM:
+ * the state file (version, architecture, checksum), the memory file's
+ * size, disks present with the saved sizes. Fills img->cfg.
+ */
+int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t errlen);
+void snapshot_close(struct snapshot_image *img);
+/* Map guest RAM from the memory file: copy-on-write and lazy, or a full copy. */
+int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char *err,
+			size_t errlen);
+
+/* Write guest RAM to fd, leaving holes for zero pages. */
+int memory_save(int fd, const void *ram, uint64_t size);
+
+/* Section "vm" keys. */
+enum {
+	VM_KEY_MEM = 1, VM_KEY_CPUS, VM_KEY_IRQCHIP, VM_KEY_CONSOLE, VM_KEY_NR_IRQS,
+	VM_KEY_CNTFRQ, VM_KEY_GUEST_COUNTER, VM_KEY_REALTIME_NS, VM_KEY_NAME, VM_KEY_NR_DISKS,
+	VM_KEY_NR_NETS, VM_KEY_RNG,
+};
+#define VM_KEY_DISK(i, f) (0x100 + 0x10 * (i) + (f))	/* f: 0 path 1 ro 2 serial 3 size */
+#define VM_KEY_NET(i, f) (0x200 + 0x10 * (i) + (f))	/* f: 0 tapif 1 mac */
+
+#endif

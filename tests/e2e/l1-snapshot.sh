@@ -1,0 +1,308 @@
+# SPDX-License-Identifier: GPL-2.0
+# Snapshot and restore, end to end, sourced by l1-tests.sh inside the L1
+# host. The guest (guest-init, lvmm.mode=counter) prints "TICK cpu=C n=N
+# up=SECONDS" twice a second on every CPU and echoes console input as
+# "GOT:...". lvmm's stdin is a FIFO the test writes to.
+
+export LVMM_RUNTIME_DIR=/tmp/lvmm-run
+snapdir=/tmp/snaps
+mkdir -p $snapdir
+
+# Start a VM in the background: start_vm TAG ARGS... -> $vm_pid, output in
+# $(outfile TAG), input FIFO /tmp/in-TAG (kept open on fd 7).
+start_vm() {
+	local t=$1 f
+	shift
+	f=$(outfile "$t")
+	rm -f "/tmp/in-$(basename "$f")"
+	mkfifo "/tmp/in-$(basename "$f")"
+	exec 7<>"/tmp/in-$(basename "$f")"
+	"$LVMM" "$@" <&7 >"$f.raw" 2>&1 &
+	vm_pid=$!
+	vm_out=$f.raw
+	vm_in=/tmp/in-$(basename "$f")
+}
+
+# wait_for PATTERN FILE SECONDS: grep -E until it matches.
+wait_for() {
+	local i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		tr -d '\r' <"$2" | grep -qE "$1" && return 0
+		usleep 100000
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# last_tick FILE CPU: the highest n printed by that CPU.
+last_tick() { tr -d '\r' <"$1" | sed -n "s/^TICK cpu=$2 n=\([0-9]*\) .*/\1/p" | tail -n 1; }
+first_tick() { tr -d '\r' <"$1" | sed -n "s/^TICK cpu=$2 n=\([0-9]*\) .*/\1/p" | head -n 1; }
+last_up() { tr -d '\r' <"$1" | sed -n "s/^TICK cpu=0 n=[0-9]* up=\([0-9.]*\)/\1/p" | tail -n 1; }
+first_up() { tr -d '\r' <"$1" | sed -n "s/^TICK cpu=0 n=[0-9]* up=\([0-9.]*\)/\1/p" | head -n 1; }
+
+stalls() { tr -d '\r' <"$1" | grep -E "rcu.*stall|soft lockup|Kernel panic|BUG:" | head -n 3; }
+
+# The whole cycle for one irqchip model and CPU count.
+snapshot_cycle() {
+	# (busybox sh expands all of one "local" line before assigning any)
+	local m=$1 cpus=$2
+	local t="$tag/snapshot-$m-${cpus}cpu" name="snap-$m-$cpus" out1 out2 bad=""
+	local disk=/tmp/snapdisk-$name.img
+	local s1=$snapdir/$name-1 s2=$snapdir/$name-2
+	truncate -s 0 "$disk"
+	truncate -s 4M "$disk"
+	rm -rf "$s1" "$s2"
+
+	start_vm "$t-run" run -k /Image -i /guest.cpio -m 256 -c "$cpus" --irqchip "$m" \
+		--name "$name" -d "$disk" -p "$GUEST_PARAMS lvmm.mode=counter"
+	out1=$vm_out
+	if ! wait_for "^TICK cpu=$((cpus - 1)) n=3 " "$out1" 120 || ! grep -q "DISK-A-DONE" "$out1"; then
+		fail "$t/boots" "no ticks" "$out1"
+		kill -9 $vm_pid 2>/dev/null
+		return
+	fi
+	pass "$t/boots"
+
+	# A first snapshot; the VM runs on and a second one is taken later.
+	if "$LVMM" snapshot "$name" "$s1" >/tmp/snapout 2>&1 && [ -f "$s1/state" ]; then
+		pass "$t/snapshot-while-running"
+	else
+		fail "$t/snapshot-while-running" "$(cat /tmp/snapout)"
+	fi
+	local n_after1
+	n_after1=$(last_tick "$out1" 0)
+	wait_for "^TICK cpu=0 n=$((n_after1 + 2)) " "$out1" 60 || bad="$bad no-ticks-after-snapshot"
+	[ -z "$bad" ] && pass "$t/runs-on-after-snapshot" || fail "$t/runs-on-after-snapshot" "$bad" "$out1"
+
+	# Input the guest has not read yet: pause, type (less than the UART's
+	# 16-byte FIFO, so all of it is in the device), snapshot, kill.
+	"$LVMM" pause "$name" >/dev/null
+	echo "hi-before" >&7
+	sleep 1
+	local t0 t1
+	t0=$(date +%s)
+	"$LVMM" snapshot "$name" "$s2" >/tmp/snapout 2>&1
+	local snap_rc=$?
+	local ticks_at_snap=""
+	for c in $(seq_cpus "$cpus"); do ticks_at_snap="$ticks_at_snap $(last_tick "$out1" "$c")"; done
+	local up_at_snap
+	up_at_snap=$(last_up "$out1")
+	kill -9 $vm_pid
+	wait $vm_pid 2>/dev/null
+	if [ $snap_rc = 0 ] && ! grep -q "GOT:hi-before" "$out1"; then
+		pass "$t/snapshot-while-paused"
+	else
+		fail "$t/snapshot-while-paused" "status $snap_rc: $(cat /tmp/snapout)" "$out1"
+	fi
+
+	# Restore in a new process: everything carries on.
+	start_vm "$t-restore" restore "$s2"
+	out2=$vm_out
+	bad=""
+	wait_for "^GOT:hi-before" "$out2" 60 || bad="$bad uart-input-lost"
+	local i=0
+	for c in $(seq_cpus "$cpus"); do
+		i=$((i + 1))
+		local before after_first
+		before=$(echo $ticks_at_snap | cut -d' ' -f$i)
+		wait_for "^TICK cpu=$c n=$((before + 3)) " "$out2" 60 || bad="$bad cpu$c-no-ticks"
+		after_first=$(first_tick "$out2" "$c")
+		# The counter goes on from where it was (not from 0).
+		[ -n "$after_first" ] && [ "$after_first" -ge "$before" ] &&
+			[ "$after_first" -le $((before + 2)) ] || bad="$bad cpu$c-counter:$before->$after_first"
+	done
+	[ -z "$(stalls "$out2")" ] || bad="$bad $(stalls "$out2" | tr ' ' '_')"
+	if [ -z "$bad" ]; then
+		pass "$t/restore-carries-on"
+	else
+		fail "$t/restore-carries-on" "$bad" "$out2"
+	fi
+
+	# The disk written before the snapshot is intact, and writes go on.
+	echo "disk-check" >&7
+	echo "disk-write-b" >&7
+	local want
+	want=$(awk 'BEGIN { for (i = 0; i < 40330; i++) printf "LVMM-SNAP-A-LINE-%08d\n", i }' | head -c 1048576 | sha256sum | cut -d' ' -f1)
+	if wait_for "^DISK-B-DONE" "$out2" 60 && grep -q "^DISK-A-SHA $want" "$out2"; then
+		pass "$t/disk-intact-and-writable"
+	else
+		fail "$t/disk-intact-and-writable" "$(grep DISK "$out2" | tr '\n' ' ')" "$out2"
+	fi
+
+	"$LVMM" stop "$name" >/dev/null 2>&1
+	wait $vm_pid
+	local rc=$?
+	want=$(awk 'BEGIN { for (i = 0; i < 40330; i++) printf "LVMM-SNAP-B-LINE-%08d\n", i }' | head -c 1048576 | sha256sum | cut -d' ' -f1)
+	if [ $rc = 0 ] && [ "$(dd if="$disk" bs=65536 skip=16 count=16 2>/dev/null | sha256sum | cut -d' ' -f1)" = "$want" ]; then
+		pass "$t/stop-after-restore"
+	else
+		fail "$t/stop-after-restore" "status $rc or disk region B wrong" "$out2"
+	fi
+
+	# The first snapshot, restored (twice): it carries on from its own point.
+	for k in 1 2; do
+		start_vm "$t-restore-first-$k" restore "$s1"
+		bad=""
+		local first
+		wait_for "^TICK cpu=0 n=$((n_after1 + 2)) " "$vm_out" 60 || bad="no-ticks"
+		first=$(first_tick "$vm_out" 0)
+		[ -n "$first" ] && [ "$first" -le $((n_after1 + 1)) ] || bad="$bad counter:$n_after1->$first"
+		"$LVMM" stop "$name" >/dev/null 2>&1
+		wait $vm_pid
+		[ $? = 0 ] || bad="$bad exit-status"
+		if [ -z "$bad" ]; then
+			pass "$t/restore-first-snapshot-$k"
+		else
+			fail "$t/restore-first-snapshot-$k" "$bad" "$vm_out"
+		fi
+	done
+}
+
+seq_cpus() { i=0; while [ $i -lt "$1" ]; do echo $i; i=$((i + 1)); done; }
+
+# Guest time across a restore: --clock advance moves on by the downtime,
+# --clock resume by about nothing.
+clock_test() {
+	local m=$1
+	local t="$tag/snapshot-clock-$m" name="clock-$m" s=$snapdir/clock-$m out1 bad=""
+	rm -rf "$s"
+	start_vm "$t-run" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --name "$name" \
+		-p "$GUEST_PARAMS lvmm.mode=counter"
+	out1=$vm_out
+	if ! wait_for "^TICK cpu=0 n=3 " "$out1" 120; then
+		fail "$t" "no ticks" "$out1"
+		kill -9 $vm_pid
+		return
+	fi
+	"$LVMM" snapshot "$name" "$s" --stop >/tmp/snapout 2>&1 || bad="snapshot: $(cat /tmp/snapout)"
+	wait $vm_pid
+	local rc=$? up0
+	up0=$(last_up "$out1")
+	[ $rc = 0 ] || bad="$bad snapshot-stop-status-$rc"
+	sleep 6
+	for mode in advance resume; do
+		start_vm "$t-$mode" restore "$s" --clock $mode
+		if ! wait_for "^TICK cpu=0 n=" "$vm_out" 60; then
+			bad="$bad $mode-no-ticks"
+		else
+			local up1 delta
+			up1=$(first_up "$vm_out")
+			delta=$(awk -v a="$up0" -v b="$up1" 'BEGIN { printf "%.2f", b - a }')
+			if [ $mode = advance ]; then
+				awk -v d="$delta" 'BEGIN { exit !(d >= 6) }' || bad="$bad advance-only-$delta"
+			else
+				awk -v d="$delta" 'BEGIN { exit !(d < 2) }' || bad="$bad resume-jumped-$delta"
+			fi
+			echo "     clock $mode: guest uptime moved $delta s over >= 6 s of downtime"
+		fi
+		"$LVMM" stop "$name" >/dev/null 2>&1
+		wait $vm_pid
+	done
+	if [ -z "$bad" ]; then
+		pass "$t"
+	else
+		fail "$t" "$bad" "$vm_out"
+	fi
+}
+
+# Every refusal we can produce, and nothing changed by it.
+refusal_tests() {
+	local m=$1
+	local t="$tag/snapshot-refuses" name="refuse" s=$snapdir/refuse bad="" f
+	local disk=/tmp/refuse-disk.img
+	rm -rf "$s" "$s.bad" $snapdir/exists
+	truncate -s 0 $disk
+	truncate -s 4M $disk
+	start_vm "$t-run" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --name "$name" \
+		-d $disk -p "$GUEST_PARAMS lvmm.mode=counter"
+	f=$vm_out
+	wait_for "^TICK cpu=0 n=2 " "$f" 120 || { fail "$t/boots" "no ticks" "$f"; kill -9 $vm_pid; return; }
+
+	# Into an existing directory: refused, and the VM runs on.
+	mkdir -p $snapdir/exists
+	local n0
+	n0=$(last_tick "$f" 0)
+	if ! "$LVMM" snapshot "$name" $snapdir/exists >/tmp/snapout 2>&1 &&
+		grep -q "already exists" /tmp/snapout && [ -z "$(ls $snapdir/exists)" ] &&
+		wait_for "^TICK cpu=0 n=$((n0 + 2)) " "$f" 30; then
+		pass "$t/existing-directory"
+	else
+		fail "$t/existing-directory" "$(cat /tmp/snapout)"
+	fi
+	if ! "$LVMM" snapshot nosuchvm $snapdir/x >/tmp/snapout 2>&1 && grep -q "no running VM named 'nosuchvm'" /tmp/snapout; then
+		pass "$t/unknown-vm"
+	else
+		fail "$t/unknown-vm" "$(cat /tmp/snapout)"
+	fi
+	# lvmm list shows it, owner-only socket.
+	if "$LVMM" list | grep -q "^$name .* running " && [ "$(stat -c %a $LVMM_RUNTIME_DIR/$name.sock)" = 600 ]; then
+		pass "$t/list-and-socket-mode"
+	else
+		fail "$t/list-and-socket-mode" "$("$LVMM" list 2>&1 | tr '\n' '|') mode $(stat -c %a $LVMM_RUNTIME_DIR/$name.sock)"
+	fi
+	"$LVMM" snapshot "$name" "$s" --stop >/dev/null 2>&1
+	wait $vm_pid
+
+	# Damaged snapshots: each refused with its own message, nothing changed.
+	local sum
+	sum=$(cat "$s/state" "$s/memory" | sha256sum)
+	try_restore() {
+		local what=$1 text=$2
+		shift 2
+		"$LVMM" restore "$@" </dev/null >/tmp/restout 2>&1
+		local rc=$?
+		if [ $rc = 1 ] && grep -qF -- "$text" /tmp/restout && [ "$(wc -l </tmp/restout)" -le 2 ]; then
+			pass "$t/$what"
+		else
+			fail "$t/$what" "status $rc: $(cat /tmp/restout | tr '\n' ' ')"
+		fi
+	}
+	mkdir -p "$s.bad"
+	cp "$s/memory" "$s.bad/memory"
+	head -c 1000 "$s/state" >"$s.bad/state"
+	try_restore truncated-state "truncated" "$s.bad"
+	cp "$s/state" "$s.bad/state"
+	printf '\377' | dd of="$s.bad/state" bs=1 seek=3000 conv=notrunc 2>/dev/null
+	try_restore corrupt-state "checksum mismatch" "$s.bad"
+	cp "$s/state" "$s.bad/state"
+	printf '\002' | dd of="$s.bad/state" bs=1 seek=8 conv=notrunc 2>/dev/null
+	try_restore wrong-version "state format version 2.0" "$s.bad"
+	cp "$s/state" "$s.bad/state"
+	printf '\076' | dd of="$s.bad/state" bs=1 seek=16 conv=notrunc 2>/dev/null
+	try_restore wrong-architecture "another architecture" "$s.bad"
+	cp "$s/state" "$s.bad/state"
+	truncate -s 100M "$s.bad/memory"
+	try_restore truncated-memory "truncated or not this snapshot's" "$s.bad"
+	try_restore missing-dir "No such file or directory" /tmp/no-such-snapshot
+	truncate -s 8M $disk
+	try_restore disk-changed-size "changed size since the snapshot" "$s"
+	mv $disk $disk.moved
+	try_restore disk-missing "No such file or directory" "$s"
+	mv $disk.moved $disk
+	truncate -s 4M $disk
+	if [ "$(cat "$s/state" "$s/memory" | sha256sum)" = "$sum" ]; then
+		pass "$t/snapshot-unchanged-by-restores"
+	else
+		fail "$t/snapshot-unchanged-by-restores" "the snapshot's files changed"
+	fi
+	# A good restore of it still works.
+	start_vm "$t-good" restore "$s"
+	if wait_for "^TICK cpu=0 " "$vm_out" 60; then
+		pass "$t/restores-after-refusals"
+	else
+		fail "$t/restores-after-refusals" "no ticks" "$vm_out"
+	fi
+	"$LVMM" stop "$name" >/dev/null 2>&1
+	wait $vm_pid
+}
+
+snapshot_suites() {
+	for m in $models; do
+		[ "$m" = auto ] && continue
+		for c in 1 2; do
+			snapshot_cycle "$m" "$c"
+		done
+		clock_test "$m"
+	done
+	refusal_tests "$(echo $models | cut -d' ' -f1)"
+}
