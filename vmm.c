@@ -746,12 +746,14 @@ static void print_stats(struct vmm *v)
 	read_proc_stat_ticks(&cpu_ticks, &guest_ticks);
 	fprintf(stderr,
 		"lvmm-stats: first_kvm_run_ms=%.2f marker_ms=%.2f setup_cpu_ms=%.2f "
-		"cpu_ms=%llu guest_cpu_ms=%llu rss_kib=%lu guest_ram_rss_kib=%lu vmm_rss_kib=%lu%s",
+		"cpu_ms=%llu guest_cpu_ms=%llu rss_kib=%lu guest_ram_rss_kib=%lu vmm_rss_kib=%lu "
+		"started_ms=%.2f%s",
 		v->vm.first_run_ns ? (v->vm.first_run_ns - lvmm_start_ns) / 1e6 : -1.0,
 		marker ? (marker - lvmm_start_ns) / 1e6 : -1.0,
 		v->setup_cpu_ns / 1e6,
 		cpu_ticks * 1000 / hz, guest_ticks * 1000 / hz,
 		rss, guest_rss, rss > guest_rss ? rss - guest_rss : 0,
+		v->restore_done_ns ? (v->restore_done_ns - lvmm_start_ns) / 1e6 : -1.0,
 		isatty(STDERR_FILENO) ? "\r\n" : "\n");
 	print_device_stats(v);
 }

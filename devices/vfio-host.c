@@ -160,8 +160,10 @@ int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev 
 			snprintf(err, errlen, "vfio: %s: not bound to %s: it has no IOMMU group and no-IOMMU mode is not enabled (echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode, or boot with vfio.enable_unsafe_noiommu_mode=1; then echo %s > /sys/bus/%s/drivers_probe)",
 				 n, want, n, hd->bus);
 		else
-			snprintf(err, errlen, "vfio: %s: not bound to any driver; bind it: echo %s > /sys/bus/%s/devices/%s/driver_override; echo %s > /sys/bus/%s/drivers_probe",
-				 n, want, hd->bus, n, n, hd->bus);
+			snprintf(err, errlen, "vfio: %s: not bound to any driver; bind it: echo %s > /sys/bus/%s/devices/%s/driver_override; echo %s > /sys/bus/%s/drivers_probe%s",
+				 n, want, hd->bus, n, n, hd->bus,
+				 strcmp(want, "vfio-platform") ? "" :
+				 " (if that fails, dmesg says why: vfio-platform refuses a device without a reset handler unless vfio_platform.reset_required=0)");
 		return -ENXIO;
 	}
 	if (!group[0] || sscanf(group, "%d", &hd->group) != 1) {

@@ -430,7 +430,8 @@ static void vfio_dev_free(struct device *dev)
 		struct vfio_irq *irq = &vd->irqs[i];
 
 		if (irq->irqfd)
-			vd->env.dev.irqfd(ctx, irq->intid, irq->trigger_fd, irq->resample_fd, false);
+			vd->env.dev.irqfd(ctx, irq->intid, irq->trigger_fd, irq->resample_fd,
+					  false);
 		if (irq->trigger_fd >= 0)
 			close(irq->trigger_fd);
 		if (irq->resample_fd >= 0)
@@ -626,6 +627,21 @@ static int irqs_setup(struct vfio_dev *vd)
 			pr_err("vfio: %s: IRQ %u has %u vectors (flags 0x%x); lvmm wires one eventfd interrupt per index",
 			       n, i, info.count, info.flags);
 			return -ENOTSUP;
+		}
+		/*
+		 * vfio-platform requests the host interrupt when the device is
+		 * opened and reports a failure only on SET_IRQS: ask now (an
+		 * idempotent "disable"), not once the VM is about to run.
+		 */
+		ret = set_irq_none(vd->fd, i);
+		if (ret == -EINVAL) {
+			pr_err("vfio: %s: IRQ %u: the host kernel cannot hand out this interrupt (Invalid argument); a host driver that used it as a chained interrupt (as GPIO and interrupt controller drivers do) leaves it so after unbinding: keep that driver from binding at boot (e.g. initcall_blacklist=)",
+			       n, i);
+			return ret;
+		}
+		if (ret) {
+			pr_err("vfio: %s: IRQ %u: VFIO_DEVICE_SET_IRQS: %s", n, i, strerror(-ret));
+			return ret;
 		}
 		irq->level = info.flags & VFIO_IRQ_INFO_AUTOMASKED;
 		if (irq->level && !(info.flags & VFIO_IRQ_INFO_MASKABLE)) {

@@ -57,7 +57,7 @@ gpio_keys() {
 	echo "G-GPIO-INPUT dev=$ev"
 	while [ $i -le 2 ]; do
 		before=$(irq_count "pl061 line 3")
-		/evkey "$ev" 60 "G-GPIO-READY $i" >/tmp/evkey.$i
+		/evkey "$ev" 60 "G-GPIO-READY $i" | tee /tmp/evkey.$i
 		echo "G-KEY $i $(tail -n 1 /tmp/evkey.$i) before=$before after=$(irq_count "pl061 line 3")"
 		i=$((i + 1))
 	done

@@ -75,7 +75,10 @@ static void tree_rm(struct tree *t)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
-static const unsigned char pl031_reg[16] = { 0, 0, 0, 0, 0x09, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0 };
+/* reg = <0 0x9010000 0 0x1000>, interrupts = <0 2 4> (SPI 2, level high) */
+static const unsigned char pl031_reg[16] = {
+	0, 0, 0, 0, 0x09, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0,
+};
 static const unsigned char irq_cells[12] = { 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 4 };
 static const unsigned char phandle_8000[4] = { 0, 0, 0x80, 0 };
 static const char primecell[] = "arm,pl031\0arm,primecell";
@@ -388,7 +391,9 @@ static bool build(void *buf, size_t size, const struct vfio_guest_node *nodes, u
 /* The PL031 and a PL061 with a power key, as lvmm gives them to a guest. */
 TEST(vfio_fdt_amba_devices_and_gpio_keys)
 {
-	static const unsigned char pl061_reg[16] = { 0, 0, 0, 0, 0x09, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0 };
+	static const unsigned char pl061_reg[16] = {
+		0, 0, 0, 0, 0x09, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0,
+	};
 	static const unsigned char two[4] = { 0, 0, 0, 2 };
 	static const unsigned char host_phandle[4] = { 0, 0, 0x80, 5 };
 	static const char pl061_compat[] = "arm,pl061\0arm,primecell";
