@@ -96,7 +96,9 @@ unit: build/unit-tests
 e2e: lvmm
 	tests/e2e/run
 
-check: unit e2e
+# Unit tests, then end-to-end, and one closing count of both.
+check: build/unit-tests lvmm
+	tests/check
 
 demo: lvmm
 	tests/e2e/demo
