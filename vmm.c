@@ -758,6 +758,21 @@ static void print_stats(struct vmm *v)
 	print_device_stats(v);
 }
 
+/* Reverse the device list in place: teardown walks bring-up backwards. */
+static void devices_reverse(struct device_list *list)
+{
+	struct device *prev = NULL, *dev = list->head, *next;
+
+	list->tail = list->head ? &list->head->next : &list->head;
+	while (dev) {
+		next = dev->next;
+		dev->next = prev;
+		prev = dev;
+		dev = next;
+	}
+	list->head = prev;
+}
+
 static void vmm_teardown(struct vmm *v)
 {
 	struct device *dev, *next;
@@ -765,6 +780,7 @@ static void vmm_teardown(struct vmm *v)
 	/* No more requests (a snapshot in progress finishes first). */
 	control_stop(&v->control);
 	vcpus_stop(&v->vm);
+	devices_reverse(&v->devices);
 	if (v->devices_started)
 		device_for_each(&v->devices, dev)
 			if (dev->ops->stop)

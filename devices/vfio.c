@@ -742,6 +742,7 @@ static int vfio_dev_create(struct vfio_ctx *ctx, const struct vfio_config *cfg, 
 	ctx->refs++;
 	vd->env = *env;
 	vd->host = *hd;
+	snprintf(vd->dev.desc, sizeof(vd->dev.desc), "passed-through %s", vd->host.name);
 	vd->cfg = cfg;
 	vd->fd = -1;
 	for (unsigned int i = 0; i < VFIO_MAX_IRQS; i++)

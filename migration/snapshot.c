@@ -252,7 +252,7 @@ static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, si
 	device_for_each(&v->devices, dev) {
 		if (!dev->ops->save) {
 			snprintf(err, errlen, "cannot snapshot: %s (%s) cannot be checkpointed",
-				 dev->name, dev->ops->kind);
+				 dev->name, dev->desc[0] ? dev->desc : dev->ops->kind);
 			return -EOPNOTSUPP;
 		}
 	}
