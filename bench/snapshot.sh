@@ -2,6 +2,7 @@
 # Runs inside the L1 host for bench/snapshot: guests of 128, 512 and 1024
 # MiB fill 60% of their RAM, are snapshotted onto L1's disk (an ext2 on a
 # QEMU disk), and restored with the page cache dropped. RUNS per size.
+. /e2e/l1-lib.sh
 RUNS=${RUNS:-3}
 export LVMM_RUNTIME_DIR=/tmp/lvmm-run
 i=0
@@ -9,15 +10,6 @@ while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
 mke2fs -q /dev/vda >/dev/null 2>&1
 mkdir -p /mnt
 mount -t ext4 /dev/vda /mnt || { echo "BENCH error cannot mount L1's disk"; exit 1; }
-wait_for() {
-	local i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		tr -d '\r' <"$2" | grep -qE "$1" && return 0
-		usleep 100000
-		i=$((i + 1))
-	done
-	return 1
-}
 for size in 128 512 1024; do
 	r=0
 	while [ $r -lt "$RUNS" ]; do

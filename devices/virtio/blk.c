@@ -66,10 +66,6 @@ struct virtio_blk {
 	struct blk_req *free_reqs;
 	unsigned int inflight;
 
-	pthread_t thread;
-	bool running;
-	int stop_efd;
-
 	/* Counters for --stats and the tests. */
 	unsigned long n_read, n_write, n_flush, n_err, max_inflight;
 	unsigned int warned;
@@ -298,14 +294,14 @@ static void blk_reap(struct virtio_blk *blk, bool wait)
 
 static void *blk_worker(void *arg)
 {
-	struct virtio_blk *blk = arg;
-	struct virtio_dev *vdev = blk->vdev;
+	struct virtio_dev *vdev = arg;
+	struct virtio_blk *blk = vdev->priv;
 
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{ .fd = vdev->vqs[0].notify_fd, .events = POLLIN },
 			{ .fd = blk->aio_efd, .events = POLLIN },
-			{ .fd = blk->stop_efd, .events = POLLIN },
+			{ .fd = vdev->stop_efd, .events = POLLIN },
 		};
 
 		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
@@ -324,29 +320,10 @@ static void *blk_worker(void *arg)
 	return NULL;
 }
 
-static int blk_start(struct virtio_dev *vdev)
+static void blk_stopped(struct virtio_dev *vdev)
 {
 	struct virtio_blk *blk = vdev->priv;
-	int ret = pthread_create(&blk->thread, NULL, blk_worker, blk);
 
-	if (ret)
-		return -ret;
-	blk->running = true;
-	return 0;
-}
-
-static void blk_stop(struct virtio_dev *vdev)
-{
-	struct virtio_blk *blk = vdev->priv;
-	uint64_t one = 1;
-
-	if (!blk->running)
-		return;
-	if (write(blk->stop_efd, &one, sizeof(one)) < 0)
-		pr_warn("%s: cannot stop the worker", vdev->dev.name);
-	pthread_join(blk->thread, NULL);
-	virtio_drain_eventfd(blk->stop_efd);	/* ready for a restart */
-	blk->running = false;
 	/* Nothing is lost: requests in flight complete to the guest's ring. */
 	pthread_mutex_lock(&vdev->lock);
 	blk_reap(blk, true);
@@ -375,13 +352,10 @@ static void blk_free(struct virtio_dev *vdev)
 
 	if (!blk)
 		return;
-	blk_stop(vdev);
 	if (blk->aio)
 		io_destroy(blk->aio);
 	if (blk->aio_efd >= 0)
 		close(blk->aio_efd);
-	if (blk->stop_efd >= 0)
-		close(blk->stop_efd);
 	if (blk->direct_fd >= 0)
 		close(blk->direct_fd);
 	if (blk->fd >= 0)
@@ -420,8 +394,8 @@ static const struct virtio_ops blk_ops = {
 	.nr_queues = 1,
 	.queue_max = BLK_QUEUE_SIZE,
 	.config_read = blk_config_read,
-	.start = blk_start,
-	.stop = blk_stop,
+	.worker = blk_worker,
+	.stopped = blk_stopped,
 	.reset = blk_reset,
 	.free = blk_free,
 	.stats = blk_stats,
@@ -464,9 +438,8 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
 		return ret;
 	}
 	blk->aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	blk->stop_efd = eventfd(0, EFD_CLOEXEC);
 	blk->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*blk->reqs));
-	if (blk->aio_efd < 0 || blk->stop_efd < 0 || !blk->reqs)
+	if (blk->aio_efd < 0 || !blk->reqs)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < BLK_QUEUE_SIZE; i++) {
 		blk->reqs[i].next_free = blk->free_reqs;
@@ -489,7 +462,7 @@ struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int i
 		*err = -ENOMEM;
 		return NULL;
 	}
-	blk->fd = blk->direct_fd = blk->aio_efd = blk->stop_efd = -1;
+	blk->fd = blk->direct_fd = blk->aio_efd = -1;
 	blk->readonly = opts->readonly;
 	blk->path = strdup(opts->path);
 	ret = blk_open(blk, opts);

@@ -23,9 +23,6 @@
 struct virtio_console {
 	struct virtio_dev *vdev;
 	struct virtio_console_opts opts;
-	pthread_t thread;
-	bool running;
-	int stop_efd;
 	bool input_eof;
 	struct console_escape esc;
 	uint8_t pending[512];	/* filtered input not yet in a guest buffer */
@@ -117,8 +114,8 @@ static bool console_read_input(struct virtio_console *con)
 
 static void *console_worker(void *arg)
 {
-	struct virtio_console *con = arg;
-	struct virtio_dev *vdev = con->vdev;
+	struct virtio_dev *vdev = arg;
+	struct virtio_console *con = vdev->priv;
 
 	for (;;) {
 		/* Read the terminal only when there is room to keep what we read. */
@@ -127,7 +124,7 @@ static void *console_worker(void *arg)
 		struct pollfd pfd[4] = {
 			{ .fd = vdev->vqs[RX_QUEUE].notify_fd, .events = POLLIN },
 			{ .fd = vdev->vqs[TX_QUEUE].notify_fd, .events = POLLIN },
-			{ .fd = con->stop_efd, .events = POLLIN },
+			{ .fd = vdev->stop_efd, .events = POLLIN },
 			{ .fd = want_input ? con->opts.in_fd : -1, .events = POLLIN },
 		};
 		bool quit = false;
@@ -154,30 +151,6 @@ static void *console_worker(void *arg)
 	return NULL;
 }
 
-static int console_start(struct virtio_dev *vdev)
-{
-	struct virtio_console *con = vdev->priv;
-	int ret = pthread_create(&con->thread, NULL, console_worker, con);
-
-	if (ret)
-		return -ret;
-	con->running = true;
-	return 0;
-}
-
-static void console_stop(struct virtio_dev *vdev)
-{
-	struct virtio_console *con = vdev->priv;
-	uint64_t one = 1;
-
-	if (!con->running)
-		return;
-	if (write(con->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(con->thread, NULL);
-	virtio_drain_eventfd(con->stop_efd);	/* ready for a restart */
-	con->running = false;
-}
-
 static void console_config_read(struct virtio_dev *vdev, uint64_t off, void *data,
 				unsigned int len)
 {
@@ -195,11 +168,6 @@ static void console_free(struct virtio_dev *vdev)
 {
 	struct virtio_console *con = vdev->priv;
 
-	if (!con)
-		return;
-	console_stop(vdev);
-	if (con->stop_efd >= 0)
-		close(con->stop_efd);
 	free(con);
 	vdev->priv = NULL;
 }
@@ -236,8 +204,7 @@ static const struct virtio_ops console_ops = {
 	.nr_queues = 2,
 	.queue_max = 64,
 	.config_read = console_config_read,
-	.start = console_start,
-	.stop = console_stop,
+	.worker = console_worker,
 	.free = console_free,
 	.stats = console_stats,
 };
@@ -254,15 +221,8 @@ struct device *virtio_console_create(const char *name, uint64_t base, unsigned i
 		return NULL;
 	}
 	con->opts = *opts;
-	con->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (con->stop_efd < 0) {
-		*err = -errno;
-		free(con);
-		return NULL;
-	}
 	vdev = virtio_mmio_create(name, base, intid, &console_ops, 0, env, con, err);
 	if (!vdev) {
-		close(con->stop_efd);
 		free(con);
 		return NULL;
 	}

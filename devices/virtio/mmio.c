@@ -305,16 +305,30 @@ static int virtio_mmio_fdt(struct device *dev, void *fdt)
 static int virtio_mmio_start(struct device *dev)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
+	int ret;
 
-	return vdev->ops->start ? vdev->ops->start(vdev) : 0;
+	if (!vdev->ops->worker || vdev->worker_running)
+		return 0;
+	ret = pthread_create(&vdev->worker, NULL, vdev->ops->worker, vdev);
+	if (ret)
+		return -ret;
+	vdev->worker_running = true;
+	return 0;
 }
 
 static void virtio_mmio_stop(struct device *dev)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
+	uint64_t one = 1;
 
-	if (vdev->ops->stop)
-		vdev->ops->stop(vdev);
+	if (!vdev->worker_running)
+		return;
+	if (write(vdev->stop_efd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(vdev->worker, NULL);
+	virtio_drain_eventfd(vdev->stop_efd);	/* ready for a restart */
+	vdev->worker_running = false;
+	if (vdev->ops->stopped)
+		vdev->ops->stopped(vdev);
 }
 
 static void virtio_mmio_stats(struct device *dev, char *buf, unsigned int len)
@@ -332,8 +346,11 @@ static void virtio_mmio_free(struct device *dev)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
 
+	virtio_mmio_stop(dev);
 	if (vdev->ops->free)
 		vdev->ops->free(vdev);
+	if (vdev->stop_efd >= 0)
+		close(vdev->stop_efd);
 	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
 		struct virtq *q = &vdev->vqs[i];
 
@@ -498,6 +515,11 @@ struct virtio_dev *virtio_mmio_create(const char *name, uint64_t base, unsigned 
 	vdev->irq_fd = -1;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->vqs[i].notify_fd = -1;
+	vdev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vdev->stop_efd < 0) {
+		ret = -errno;
+		goto fail;
+	}
 
 	for (unsigned int i = 0; i < ops->nr_queues; i++) {
 		struct virtq *q = &vdev->vqs[i];
@@ -531,6 +553,7 @@ struct virtio_dev *virtio_mmio_create(const char *name, uint64_t base, unsigned 
 fail:
 	/* The device-specific part is not set up yet: free only the transport. */
 	vdev->ops = &(struct virtio_ops){ .nr_queues = ops->nr_queues };
+	vdev->worker_running = false;
 	virtio_mmio_free(&vdev->dev);
 	*err = ret;
 	return NULL;

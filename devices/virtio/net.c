@@ -32,9 +32,6 @@ struct virtio_net {
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
 	int tap_fd;
-	pthread_t thread;
-	bool running;
-	int stop_efd;
 	struct virtq_elem rx_elem;	/* popped, waiting for a frame */
 	bool rx_held;
 	struct virtq_elem tx_elem;
@@ -118,15 +115,15 @@ static void net_rx(struct virtio_net *net)
 
 static void *net_worker(void *arg)
 {
-	struct virtio_net *net = arg;
-	struct virtio_dev *vdev = net->vdev;
+	struct virtio_dev *vdev = arg;
+	struct virtio_net *net = vdev->priv;
 
 	for (;;) {
 		bool have_rx_buffer;
 		struct pollfd pfd[4] = {
 			{ .fd = vdev->vqs[RX_QUEUE].notify_fd, .events = POLLIN },
 			{ .fd = vdev->vqs[TX_QUEUE].notify_fd, .events = POLLIN },
-			{ .fd = net->stop_efd, .events = POLLIN },
+			{ .fd = vdev->stop_efd, .events = POLLIN },
 			{ .fd = -1, .events = POLLIN },
 		};
 
@@ -153,28 +150,10 @@ static void *net_worker(void *arg)
 	return NULL;
 }
 
-static int net_start(struct virtio_dev *vdev)
+static void net_stopped(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = vdev->priv;
-	int ret = pthread_create(&net->thread, NULL, net_worker, net);
 
-	if (ret)
-		return -ret;
-	net->running = true;
-	return 0;
-}
-
-static void net_stop(struct virtio_dev *vdev)
-{
-	struct virtio_net *net = vdev->priv;
-	uint64_t one = 1;
-
-	if (!net->running)
-		return;
-	if (write(net->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(net->thread, NULL);
-	virtio_drain_eventfd(net->stop_efd);	/* ready for a restart */
-	net->running = false;
 	/*
 	 * A receive buffer taken but not filled goes back to the ring, so a
 	 * snapshot taken now does not lose it.
@@ -208,11 +187,8 @@ static void net_free(struct virtio_dev *vdev)
 
 	if (!net)
 		return;
-	net_stop(vdev);
 	if (net->tap_fd >= 0)
 		close(net->tap_fd);
-	if (net->stop_efd >= 0)
-		close(net->stop_efd);
 	free(net);
 	vdev->priv = NULL;
 }
@@ -223,8 +199,8 @@ static const struct virtio_ops net_ops = {
 	.nr_queues = 2,
 	.queue_max = 256,
 	.config_read = net_config_read,
-	.start = net_start,
-	.stop = net_stop,
+	.worker = net_worker,
+	.stopped = net_stopped,
 	.reset = net_reset,
 	.free = net_free,
 	.stats = net_stats,
@@ -277,11 +253,6 @@ struct device *virtio_net_create(const char *name, uint64_t base, unsigned int i
 	}
 	net->tap_fd = -1;
 	memcpy(net->mac, opts->mac, sizeof(net->mac));
-	net->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (net->stop_efd < 0) {
-		ret = -errno;
-		goto fail;
-	}
 	ret = tap_open(net, opts->tapif);
 	if (ret)
 		goto fail;
@@ -294,8 +265,6 @@ struct device *virtio_net_create(const char *name, uint64_t base, unsigned int i
 fail:
 	if (net->tap_fd >= 0)
 		close(net->tap_fd);
-	if (net->stop_efd >= 0)
-		close(net->stop_efd);
 	free(net);
 	*err = ret;
 	return NULL;

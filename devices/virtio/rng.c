@@ -14,9 +14,6 @@
 
 struct virtio_rng {
 	struct virtio_dev *vdev;
-	pthread_t thread;
-	bool running;
-	int stop_efd;
 	struct virtq_elem elem;
 	unsigned long bytes;
 };
@@ -55,13 +52,13 @@ static void rng_process(struct virtio_rng *rng)
 
 static void *rng_worker(void *arg)
 {
-	struct virtio_rng *rng = arg;
-	struct virtio_dev *vdev = rng->vdev;
+	struct virtio_dev *vdev = arg;
+	struct virtio_rng *rng = vdev->priv;
 
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = vdev->vqs[0].notify_fd, .events = POLLIN },
-			{ .fd = rng->stop_efd, .events = POLLIN },
+			{ .fd = vdev->stop_efd, .events = POLLIN },
 		};
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
@@ -76,30 +73,6 @@ static void *rng_worker(void *arg)
 	return NULL;
 }
 
-static int rng_start(struct virtio_dev *vdev)
-{
-	struct virtio_rng *rng = vdev->priv;
-	int ret = pthread_create(&rng->thread, NULL, rng_worker, rng);
-
-	if (ret)
-		return -ret;
-	rng->running = true;
-	return 0;
-}
-
-static void rng_stop(struct virtio_dev *vdev)
-{
-	struct virtio_rng *rng = vdev->priv;
-	uint64_t one = 1;
-
-	if (!rng->running)
-		return;
-	if (write(rng->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(rng->thread, NULL);
-	virtio_drain_eventfd(rng->stop_efd);	/* ready for a restart */
-	rng->running = false;
-}
-
 static void rng_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_rng *rng = vdev->priv;
@@ -111,11 +84,6 @@ static void rng_free(struct virtio_dev *vdev)
 {
 	struct virtio_rng *rng = vdev->priv;
 
-	if (!rng)
-		return;
-	rng_stop(vdev);
-	if (rng->stop_efd >= 0)
-		close(rng->stop_efd);
 	free(rng);
 	vdev->priv = NULL;
 }
@@ -125,8 +93,7 @@ static const struct virtio_ops rng_ops = {
 	.device_id = VIRTIO_ID_RNG,
 	.nr_queues = 1,
 	.queue_max = 64,
-	.start = rng_start,
-	.stop = rng_stop,
+	.worker = rng_worker,
 	.free = rng_free,
 	.stats = rng_stats,
 };
@@ -141,15 +108,8 @@ struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int i
 		*err = -ENOMEM;
 		return NULL;
 	}
-	rng->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (rng->stop_efd < 0) {
-		*err = -errno;
-		free(rng);
-		return NULL;
-	}
 	vdev = virtio_mmio_create(name, base, intid, &rng_ops, 0, env, rng, err);
 	if (!vdev) {
-		close(rng->stop_efd);
 		free(rng);
 		return NULL;
 	}

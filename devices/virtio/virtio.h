@@ -128,9 +128,14 @@ struct virtio_ops {
 	void (*config_read)(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len);
 	void (*config_write)(struct virtio_dev *vdev, uint64_t off, const void *data,
 			     unsigned int len);
-	/* Start/stop the worker; stop must leave no request in flight. */
-	int (*start)(struct virtio_dev *vdev);
-	void (*stop)(struct virtio_dev *vdev);
+	/*
+	 * The device's worker thread (arg: the virtio_dev). It polls the
+	 * queues' notify fds, its own fds and vdev->stop_efd, and returns when
+	 * stop_efd becomes readable. The transport starts and stops it.
+	 */
+	void *(*worker)(void *arg);
+	/* After the worker stopped: leave no request in flight. */
+	void (*stopped)(struct virtio_dev *vdev);
 	/*
 	 * The driver reset the device (status 0) or it broke: finish or drop
 	 * in-flight work so the queues can be forgotten. Called with vdev->lock
@@ -170,6 +175,10 @@ struct virtio_dev {
 	struct virtq vqs[VIRTIO_MAX_QUEUES];
 	int irq_fd;		/* irqfd: a write raises the device's SPI */
 	atomic_ulong irqs_sent;
+
+	int stop_efd;		/* readable: the worker must return */
+	pthread_t worker;
+	bool worker_running;
 };
 
 /*

@@ -23,16 +23,6 @@ start_vm() {
 	vm_in=/tmp/in-$(basename "$f")
 }
 
-# wait_for PATTERN FILE SECONDS: grep -E until it matches.
-wait_for() {
-	local i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		tr -d '\r' <"$2" | grep -qE "$1" && return 0
-		usleep 100000
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # last_tick FILE CPU: the highest n printed by that CPU.
 last_tick() { tr -d '\r' <"$1" | sed -n "s/^TICK cpu=$2 n=\([0-9]*\) .*/\1/p" | tail -n 1; }

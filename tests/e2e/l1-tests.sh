@@ -4,6 +4,7 @@
 # console; tests/e2e/run collects them. L1_GIC (3 or 2) says which vGIC
 # models this L1's KVM offers.
 
+. /e2e/l1-lib.sh
 LVMM=/lvmm
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-150}
 out_dir=/tmp/results

@@ -35,16 +35,6 @@ vfio_bind() {
 	echo "$1" >/sys/bus/amba/drivers_probe 2>/dev/null
 }
 
-# wait_for PATTERN FILE SECONDS
-wait_for() {
-	local n=0
-	while [ $n -lt $(($3 * 5)) ]; do
-		grep -q "$1" "$2" 2>/dev/null && return 0
-		usleep 200000
-		n=$((n + 1))
-	done
-	return 1
-}
 
 # vfield PREFIX KEY FILE: KEY=value on the first line starting with PREFIX.
 vfield() { grep "^$1" "$3" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
