@@ -174,6 +174,47 @@ static const struct state_section *need_section(struct gic_io *io, const struct 
 	return s;
 }
 
+/* "gic.redist.N" or "gic.cpu.N": the section of one vCPU. */
+static const struct state_section *need_cpu_section(struct gic_io *io,
+						    const struct state_reader *r,
+						    bool redist, unsigned int cpu)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "gic.%s.%u", redist ? "redist" : "cpu", cpu);
+	return need_section(io, r, name);
+}
+
+/*
+ * Line levels of 32 interrupts from `intid` (SPIs: the same for any vCPU;
+ * PPIs: the vCPU in `hi`), kept under KEY_LEVEL(intid).
+ */
+static uint64_t level_attr(uint64_t hi, unsigned int intid)
+{
+	return hi | (VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT) | intid;
+}
+
+static void save_level(struct gic_io *io, struct state_writer *w, uint64_t hi,
+		       unsigned int intid)
+{
+	uint32_t lvl = 0;
+
+	if (!gic_attr(io, false, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, level_attr(hi, intid), &lvl))
+		sw_put(w, KEY_LEVEL(intid), &lvl, 4);
+}
+
+static void restore_level(struct gic_io *io, const struct state_section *s, uint64_t hi,
+			  unsigned int intid)
+{
+	uint32_t len, v;
+	const void *lvl = ss_get(s, KEY_LEVEL(intid), &len);
+
+	if (!lvl || len != 4)
+		return;
+	memcpy(&v, lvl, 4);
+	gic_attr(io, true, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, level_attr(hi, intid), &v);
+}
+
 /* ---- GICv3 ---------------------------------------------------------------- */
 
 static void v3_save_dist(struct gic_io *io, struct state_writer *w, unsigned int nr_irqs)
@@ -184,8 +225,6 @@ static void v3_save_dist(struct gic_io *io, struct state_writer *w, unsigned int
 	save32(io, w, g, 0, GICD_IIDR);
 	save32(io, w, g, 0, GICD_CTLR);
 	for (unsigned int i = 32; i < nr_irqs; i += 32) {
-		uint32_t lvl = 0;
-
 		save32(io, w, g, 0, GICD_IGROUPR + i / 8);
 		save32(io, w, g, 0, GICD_IGRPMODR + i / 8);
 		save32(io, w, g, 0, GICD_ISENABLER + i / 8);
@@ -195,11 +234,7 @@ static void v3_save_dist(struct gic_io *io, struct state_writer *w, unsigned int
 		save32(io, w, g, 0, GICD_ICFGR + i / 4 + 4);
 		for (unsigned int k = 0; k < 8; k++)
 			save32(io, w, g, 0, GICD_IPRIORITYR + i + 4 * k);
-		/* Line level of SPIs: the same whatever vCPU is named. */
-		if (!gic_attr(io, false, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
-			      (VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT) | i,
-			      &lvl))
-			sw_put(w, KEY_LEVEL(i), &lvl, 4);
+		save_level(io, w, 0, i);
 	}
 	for (unsigned int i = 32; i < nr_irqs; i++) {
 		save32(io, w, g, 0, GICD_IROUTER + 8 * i);
@@ -213,7 +248,6 @@ static void v3_save_redist(struct gic_io *io, struct state_writer *w, unsigned i
 {
 	const uint32_t g = KVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
 	uint64_t hi = mpidr_attr(mpidr);
-	uint32_t lvl = 0;
 	char name[32];
 
 	snprintf(name, sizeof(name), "gic.redist.%u", cpu);
@@ -232,10 +266,7 @@ static void v3_save_redist(struct gic_io *io, struct state_writer *w, unsigned i
 	save32(io, w, g, hi, GICR_SGI + GICD_ICFGR + 4);
 	for (unsigned int k = 0; k < 8; k++)
 		save32(io, w, g, hi, GICR_SGI + GICD_IPRIORITYR + 4 * k);
-	if (!gic_attr(io, false, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
-		      hi | (VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT),
-		      &lvl))
-		sw_put(w, KEY_LEVEL(0), &lvl, 4);
+	save_level(io, w, hi, 0);
 	sw_end(w);
 }
 
@@ -305,20 +336,10 @@ static void v3_restore_dist_spis(struct gic_io *io, const struct state_section *
 		restore32(io, s, g, 0, GICD_IROUTER + 8 * i + 4);
 	}
 	for (unsigned int i = 32; i < nr_irqs; i += 32) {
-		uint32_t len;
-		const void *lvl = ss_get(s, KEY_LEVEL(i), &len);
-
 		restore32(io, s, g, 0, GICD_ICFGR + i / 4);
 		restore32(io, s, g, 0, GICD_ICFGR + i / 4 + 4);
 		/* Line level before pending: pending of a level IRQ includes it. */
-		if (lvl && len == 4) {
-			uint32_t v;
-
-			memcpy(&v, lvl, 4);
-			gic_attr(io, true, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
-				 (VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT) | i,
-				 &v);
-		}
+		restore_level(io, s, 0, i);
 		restore32(io, s, g, 0, GICD_ISPENDR + i / 8);	/* sets the latch exactly */
 		restore_set_clear(io, s, g, 0, GICD_ISACTIVER + i / 8, GICD_ICACTIVER + i / 8);
 		for (unsigned int k = 0; k < 8; k++)
@@ -330,8 +351,6 @@ static void v3_restore_redist(struct gic_io *io, const struct state_section *s, 
 {
 	const uint32_t g = KVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
 	uint64_t hi = mpidr_attr(mpidr);
-	uint32_t len, v;
-	const void *lvl;
 
 	/* The LPI tables' bases first: GICR_CTLR.EnableLPIs freezes them. */
 	restore32(io, s, g, hi, GICR_PROPBASER);
@@ -344,13 +363,7 @@ static void v3_restore_redist(struct gic_io *io, const struct state_section *s, 
 	restore_set_clear(io, s, g, hi, GICR_SGI + GICD_ISENABLER, GICR_SGI + GICD_ICENABLER);
 	restore32(io, s, g, hi, GICR_SGI + GICD_ICFGR);
 	restore32(io, s, g, hi, GICR_SGI + GICD_ICFGR + 4);
-	lvl = ss_get(s, KEY_LEVEL(0), &len);
-	if (lvl && len == 4) {
-		memcpy(&v, lvl, 4);
-		gic_attr(io, true, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
-			 hi | (VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT),
-			 &v);
-	}
+	restore_level(io, s, hi, 0);
 	restore32(io, s, g, hi, GICR_SGI + GICD_ISPENDR);
 	restore_set_clear(io, s, g, hi, GICR_SGI + GICD_ISACTIVER, GICR_SGI + GICD_ICACTIVER);
 	for (unsigned int k = 0; k < 8; k++)
@@ -567,7 +580,6 @@ int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const ui
 {
 	struct gic_io io = { chip->gic_fd, err, errlen, 0 };
 	const struct state_section *dist = need_section(&io, r, "gic.dist");
-	char name[32];
 
 	if (chip->layout.version == 3) {
 		const uint32_t g = KVM_DEV_ARM_VGIC_GRP_DIST_REGS;
@@ -577,20 +589,16 @@ int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const ui
 			restore32(&io, dist, g, 0, GICD_CTLR);
 		}
 		for (unsigned int c = 0; c < chip->nr_cpus; c++) {
-			const struct state_section *s;
+			const struct state_section *s = need_cpu_section(&io, r, true, c);
 
-			snprintf(name, sizeof(name), "gic.redist.%u", c);
-			s = need_section(&io, r, name);
 			if (s)
 				v3_restore_redist(&io, s, mpidrs[c]);
 		}
 		if (dist)
 			v3_restore_dist_spis(&io, dist, chip->nr_irqs);
 		for (unsigned int c = 0; c < chip->nr_cpus; c++) {
-			const struct state_section *s;
+			const struct state_section *s = need_cpu_section(&io, r, false, c);
 
-			snprintf(name, sizeof(name), "gic.cpu.%u", c);
-			s = need_section(&io, r, name);
 			if (s)
 				v3_restore_cpu(&io, s, mpidrs[c]);
 		}
@@ -607,10 +615,8 @@ int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const ui
 	if (dist)
 		restore32(&io, dist, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0, GICD_CTLR);
 	for (unsigned int c = 0; c < chip->nr_cpus; c++) {
-		const struct state_section *s;
+		const struct state_section *s = need_cpu_section(&io, r, false, c);
 
-		snprintf(name, sizeof(name), "gic.cpu.%u", c);
-		s = need_section(&io, r, name);
 		if (!s)
 			continue;
 		v2_restore_irqs(&io, s, V2_CPU(c), 0, 32, true);

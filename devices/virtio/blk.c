@@ -230,16 +230,9 @@ static void blk_process_queue(struct virtio_blk *blk)
 	struct virtio_dev *vdev = blk->vdev;
 	struct virtq *q = &vdev->vqs[0];
 
-	while (virtio_is_live(vdev) && q->ready && blk->free_reqs) {
+	while (blk->free_reqs && virtio_pop(vdev, q, &blk->free_reqs->elem)) {
 		struct blk_req *req = blk->free_reqs;
-		int ret = virtq_pop(q, &vdev->env.mem, &req->elem);
 
-		if (ret == 0)
-			break;
-		if (ret < 0) {
-			virtio_set_broken(vdev, "malformed descriptor chain");
-			break;
-		}
 		blk->free_reqs = req->next_free;
 		if (blk_start_request(blk, req)) {
 			req->next_free = blk->free_reqs;
@@ -292,32 +285,22 @@ static void blk_reap(struct virtio_blk *blk, bool wait)
 	}
 }
 
-static void *blk_worker(void *arg)
+static unsigned int blk_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
 {
-	struct virtio_dev *vdev = arg;
 	struct virtio_blk *blk = vdev->priv;
 
-	for (;;) {
-		struct pollfd pfd[3] = {
-			{ .fd = vdev->vqs[0].notify_fd, .events = POLLIN },
-			{ .fd = blk->aio_efd, .events = POLLIN },
-			{ .fd = vdev->stop_efd, .events = POLLIN },
-		};
+	extra[0] = (struct pollfd){ .fd = blk->aio_efd, .events = POLLIN };
+	return 1;
+}
 
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[2].revents)
-			break;
-		if (pfd[0].revents)
-			virtio_drain_eventfd(pfd[0].fd);
-		if (pfd[1].revents)
-			virtio_drain_eventfd(pfd[1].fd);
-		pthread_mutex_lock(&vdev->lock);
-		blk_reap(blk, false);
-		blk_process_queue(blk);
-		pthread_mutex_unlock(&vdev->lock);
-	}
-	return NULL;
+static void blk_process(struct virtio_dev *vdev, const struct pollfd *extra)
+{
+	struct virtio_blk *blk = vdev->priv;
+
+	if (extra[0].revents)
+		virtio_drain_eventfd(blk->aio_efd);
+	blk_reap(blk, false);
+	blk_process_queue(blk);
 }
 
 static void blk_stopped(struct virtio_dev *vdev)
@@ -394,7 +377,8 @@ static const struct virtio_ops blk_ops = {
 	.nr_queues = 1,
 	.queue_max = BLK_QUEUE_SIZE,
 	.config_read = blk_config_read,
-	.worker = blk_worker,
+	.poll_fds = blk_poll_fds,
+	.process = blk_process,
 	.stopped = blk_stopped,
 	.reset = blk_reset,
 	.free = blk_free,

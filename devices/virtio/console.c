@@ -37,15 +37,10 @@ static void console_tx(struct virtio_console *con)
 	struct virtio_dev *vdev = con->vdev;
 	struct virtq *q = &vdev->vqs[TX_QUEUE];
 	bool used = false;
-	int ret;
 
-	while (virtio_is_live(vdev) && (ret = virtq_pop(q, &vdev->env.mem, &con->elem)) != 0) {
+	while (virtio_pop(vdev, q, &con->elem)) {
 		struct virtq_elem *e = &con->elem;
 
-		if (ret < 0) {
-			virtio_set_broken(vdev, "malformed descriptor chain");
-			break;
-		}
 		for (unsigned int i = 0; i < e->n_out && con->opts.out_fd >= 0; i++)
 			write_all(con->opts.out_fd, e->iov[i].iov_base, e->iov[i].iov_len);
 		con->tx_bytes += e->out_len;
@@ -63,17 +58,10 @@ static void console_rx(struct virtio_console *con)
 	struct virtq *q = &vdev->vqs[RX_QUEUE];
 	bool used = false;
 
-	while (con->n_pending && virtio_is_live(vdev)) {
+	while (con->n_pending && virtio_pop(vdev, q, &con->elem)) {
 		struct virtq_elem *e = &con->elem;
 		size_t n;
-		int ret = virtq_pop(q, &vdev->env.mem, e);
 
-		if (ret == 0)
-			break;
-		if (ret < 0) {
-			virtio_set_broken(vdev, "malformed descriptor chain");
-			break;
-		}
 		n = iov_from_buf(&e->iov[e->n_out], e->n_in, 0, con->pending, con->n_pending);
 		memmove(con->pending, con->pending + n, con->n_pending - n);
 		con->n_pending -= n;
@@ -112,43 +100,28 @@ static bool console_read_input(struct virtio_console *con)
 	return quit;
 }
 
-static void *console_worker(void *arg)
+static unsigned int console_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
 {
-	struct virtio_dev *vdev = arg;
 	struct virtio_console *con = vdev->priv;
+	/* Read the terminal only when there is room to keep what we read. */
+	bool want_input = con->opts.in_fd >= 0 && !con->input_eof &&
+			  con->n_pending < sizeof(con->pending) / 2;
 
-	for (;;) {
-		/* Read the terminal only when there is room to keep what we read. */
-		bool want_input = con->opts.in_fd >= 0 && !con->input_eof &&
-				  con->n_pending < sizeof(con->pending) / 2;
-		struct pollfd pfd[4] = {
-			{ .fd = vdev->vqs[RX_QUEUE].notify_fd, .events = POLLIN },
-			{ .fd = vdev->vqs[TX_QUEUE].notify_fd, .events = POLLIN },
-			{ .fd = vdev->stop_efd, .events = POLLIN },
-			{ .fd = want_input ? con->opts.in_fd : -1, .events = POLLIN },
-		};
-		bool quit = false;
+	extra[0] = (struct pollfd){ .fd = want_input ? con->opts.in_fd : -1, .events = POLLIN };
+	return 1;
+}
 
-		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[2].revents)
-			break;
-		if (pfd[0].revents)
-			virtio_drain_eventfd(pfd[0].fd);
-		if (pfd[1].revents)
-			virtio_drain_eventfd(pfd[1].fd);
-		if (pfd[3].revents)
-			quit = console_read_input(con);
-		pthread_mutex_lock(&vdev->lock);
-		console_tx(con);
-		console_rx(con);
-		pthread_mutex_unlock(&vdev->lock);
-		if (quit && con->opts.on_quit) {
-			con->opts.on_quit(con->opts.quit_ctx);
-			con->input_eof = true;
-		}
+static void console_process(struct virtio_dev *vdev, const struct pollfd *extra)
+{
+	struct virtio_console *con = vdev->priv;
+	bool quit = extra[0].revents && console_read_input(con);
+
+	console_tx(con);
+	console_rx(con);
+	if (quit && con->opts.on_quit) {
+		con->opts.on_quit(con->opts.quit_ctx);
+		con->input_eof = true;
 	}
-	return NULL;
 }
 
 static void console_config_read(struct virtio_dev *vdev, uint64_t off, void *data,
@@ -204,7 +177,8 @@ static const struct virtio_ops console_ops = {
 	.nr_queues = 2,
 	.queue_max = 64,
 	.config_read = console_config_read,
-	.worker = console_worker,
+	.poll_fds = console_poll_fds,
+	.process = console_process,
 	.free = console_free,
 	.stats = console_stats,
 };

@@ -63,6 +63,20 @@ bool virtio_is_live(struct virtio_dev *vdev)
 	return (vdev->status & VIRTIO_STATUS_DRIVER_OK) && !vdev->broken;
 }
 
+int virtio_pop(struct virtio_dev *vdev, struct virtq *q, struct virtq_elem *elem)
+{
+	int ret;
+
+	if (!virtio_is_live(vdev))
+		return 0;
+	ret = virtq_pop(q, &vdev->env.mem, elem);
+	if (ret < 0) {
+		virtio_set_broken(vdev, "malformed descriptor chain");
+		return 0;
+	}
+	return ret;
+}
+
 static void virtio_raise(struct virtio_dev *vdev, unsigned int isr_bit)
 {
 	uint64_t one = 1;
@@ -302,14 +316,47 @@ static int virtio_mmio_fdt(struct device *dev, void *fdt)
 	return ret ? -ENOSPC : 0;
 }
 
+/* The device's worker: notify fds, the device's fds, stop_efd; see virtio_ops. */
+static void *virtio_worker(void *arg)
+{
+	struct virtio_dev *vdev = arg;
+	unsigned int nq = vdev->ops->nr_queues;
+
+	for (;;) {
+		struct pollfd pfd[1 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_EXTRA_FDS];
+		struct pollfd *extra = &pfd[1 + nq];
+		unsigned int n_extra = 0;
+
+		pfd[0] = (struct pollfd){ .fd = vdev->stop_efd, .events = POLLIN };
+		for (unsigned int i = 0; i < nq; i++)
+			pfd[1 + i] = (struct pollfd){ .fd = vdev->vqs[i].notify_fd, .events = POLLIN };
+		if (vdev->ops->poll_fds)
+			n_extra = vdev->ops->poll_fds(vdev, extra);
+		if (poll(pfd, 1 + nq + n_extra, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		for (unsigned int i = 0; i < nq; i++)
+			if (pfd[1 + i].revents)
+				virtio_drain_eventfd(pfd[1 + i].fd);
+		pthread_mutex_lock(&vdev->lock);
+		vdev->ops->process(vdev, extra);
+		pthread_mutex_unlock(&vdev->lock);
+	}
+	return NULL;
+}
+
 static int virtio_mmio_start(struct device *dev)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
 	int ret;
 
-	if (!vdev->ops->worker || vdev->worker_running)
+	if (!vdev->ops->process || vdev->worker_running)
 		return 0;
-	ret = pthread_create(&vdev->worker, NULL, vdev->ops->worker, vdev);
+	ret = pthread_create(&vdev->worker, NULL, virtio_worker, vdev);
 	if (ret)
 		return -ret;
 	vdev->worker_running = true;

@@ -53,13 +53,8 @@ static void net_tx(struct virtio_net *net)
 	struct virtq *q = &vdev->vqs[TX_QUEUE];
 	struct virtq_elem *e = &net->tx_elem;
 	bool used = false;
-	int ret;
 
-	while (virtio_is_live(vdev) && (ret = virtq_pop(q, &vdev->env.mem, e)) != 0) {
-		if (ret < 0) {
-			virtio_set_broken(vdev, "malformed descriptor chain");
-			break;
-		}
+	while (virtio_pop(vdev, q, e)) {
 		if (e->out_len < VNET_HDR_LEN || writev(net->tap_fd, e->iov, e->n_out) < 0)
 			net->tx_dropped++;	/* a full tap queue drops, like a wire */
 		else
@@ -84,14 +79,8 @@ static void net_rx(struct virtio_net *net)
 		ssize_t n;
 
 		if (!net->rx_held) {
-			int ret = virtq_pop(q, &vdev->env.mem, e);
-
-			if (ret == 0)
+			if (!virtio_pop(vdev, q, e))
 				break;
-			if (ret < 0) {
-				virtio_set_broken(vdev, "malformed descriptor chain");
-				break;
-			}
 			if (e->in_len < VNET_HDR_LEN) {
 				virtq_push(q, e->head, 0);
 				used = true;
@@ -113,41 +102,26 @@ static void net_rx(struct virtio_net *net)
 		virtio_notify_used(vdev, q);
 }
 
-static void *net_worker(void *arg)
+static unsigned int net_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
 {
-	struct virtio_dev *vdev = arg;
+	struct virtio_net *net = vdev->priv;
+	bool have_rx_buffer;
+
+	pthread_mutex_lock(&vdev->lock);
+	have_rx_buffer = virtio_is_live(vdev) &&
+			 (net->rx_held || virtq_has_avail(&vdev->vqs[RX_QUEUE]));
+	pthread_mutex_unlock(&vdev->lock);
+	/* Frames wait in the tap while the guest has no buffer for them. */
+	extra[0] = (struct pollfd){ .fd = have_rx_buffer ? net->tap_fd : -1, .events = POLLIN };
+	return 1;
+}
+
+static void net_process(struct virtio_dev *vdev, const struct pollfd *extra)
+{
 	struct virtio_net *net = vdev->priv;
 
-	for (;;) {
-		bool have_rx_buffer;
-		struct pollfd pfd[4] = {
-			{ .fd = vdev->vqs[RX_QUEUE].notify_fd, .events = POLLIN },
-			{ .fd = vdev->vqs[TX_QUEUE].notify_fd, .events = POLLIN },
-			{ .fd = vdev->stop_efd, .events = POLLIN },
-			{ .fd = -1, .events = POLLIN },
-		};
-
-		pthread_mutex_lock(&vdev->lock);
-		have_rx_buffer = virtio_is_live(vdev) &&
-				 (net->rx_held || virtq_has_avail(&vdev->vqs[RX_QUEUE]));
-		pthread_mutex_unlock(&vdev->lock);
-		/* Frames wait in the tap while the guest has no buffer for them. */
-		if (have_rx_buffer)
-			pfd[3].fd = net->tap_fd;
-		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[2].revents)
-			break;
-		if (pfd[0].revents)
-			virtio_drain_eventfd(pfd[0].fd);
-		if (pfd[1].revents)
-			virtio_drain_eventfd(pfd[1].fd);
-		pthread_mutex_lock(&vdev->lock);
-		net_tx(net);
-		net_rx(net);
-		pthread_mutex_unlock(&vdev->lock);
-	}
-	return NULL;
+	net_tx(net);
+	net_rx(net);
 }
 
 static void net_stopped(struct virtio_dev *vdev)
@@ -199,7 +173,8 @@ static const struct virtio_ops net_ops = {
 	.nr_queues = 2,
 	.queue_max = 256,
 	.config_read = net_config_read,
-	.worker = net_worker,
+	.poll_fds = net_poll_fds,
+	.process = net_process,
 	.stopped = net_stopped,
 	.reset = net_reset,
 	.free = net_free,

@@ -5,6 +5,7 @@
  * and every buffer is translated through guest_mem_ptr before use.
  */
 #include "virtio.h"
+#include "../../util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -138,45 +139,39 @@ bool virtq_needs_interrupt(struct virtq *q)
 	return !(READ_ONCE(q->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf, size_t len)
+/* Copy between a flat buffer and [offset, offset + len) of an iovec array. */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
+		       size_t len, bool to_iov)
 {
 	size_t done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
+		char *part;
 		size_t chunk;
 
 		if (offset >= iov[i].iov_len) {
 			offset -= iov[i].iov_len;
 			continue;
 		}
-		chunk = iov[i].iov_len - offset;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + offset, chunk);
+		part = (char *)iov[i].iov_base + offset;
+		chunk = MIN(iov[i].iov_len - offset, len - done);
+		if (to_iov)
+			memcpy(part, (char *)buf + done, chunk);
+		else
+			memcpy((char *)buf + done, part, chunk);
 		done += chunk;
 		offset = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf, size_t len)
+{
+	return iov_copy(iov, n, offset, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t offset, const void *buf,
 		    size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t chunk;
-
-		if (offset >= iov[i].iov_len) {
-			offset -= iov[i].iov_len;
-			continue;
-		}
-		chunk = iov[i].iov_len - offset;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((char *)iov[i].iov_base + offset, (const char *)buf + done, chunk);
-		done += chunk;
-		offset = 0;
-	}
-	return done;
+	return iov_copy(iov, n, offset, (void *)buf, len, true);
 }

@@ -4,7 +4,6 @@
 #include "../../util.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +12,20 @@
 #include <unistd.h>
 
 struct virtio_rng {
-	struct virtio_dev *vdev;
 	struct virtq_elem elem;
 	unsigned long bytes;
 };
 
-static void rng_process(struct virtio_rng *rng)
+static void rng_process(struct virtio_dev *vdev, const struct pollfd *extra)
 {
-	struct virtio_dev *vdev = rng->vdev;
+	struct virtio_rng *rng = vdev->priv;
 	struct virtq *q = &vdev->vqs[0];
 	bool used = false;
-	int ret;
 
-	while (virtio_is_live(vdev) && (ret = virtq_pop(q, &vdev->env.mem, &rng->elem)) != 0) {
+	while (virtio_pop(vdev, q, &rng->elem)) {
 		struct virtq_elem *e = &rng->elem;
 		uint32_t done = 0;
 
-		if (ret < 0) {
-			virtio_set_broken(vdev, "malformed descriptor chain");
-			break;
-		}
 		for (unsigned int i = e->n_out; i < e->n_out + e->n_in; i++) {
 			ssize_t n = getrandom(e->iov[i].iov_base, e->iov[i].iov_len, 0);
 
@@ -48,29 +41,6 @@ static void rng_process(struct virtio_rng *rng)
 	}
 	if (used)
 		virtio_notify_used(vdev, q);
-}
-
-static void *rng_worker(void *arg)
-{
-	struct virtio_dev *vdev = arg;
-	struct virtio_rng *rng = vdev->priv;
-
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = vdev->vqs[0].notify_fd, .events = POLLIN },
-			{ .fd = vdev->stop_efd, .events = POLLIN },
-		};
-
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents)
-			break;
-		virtio_drain_eventfd(pfd[0].fd);
-		pthread_mutex_lock(&vdev->lock);
-		rng_process(rng);
-		pthread_mutex_unlock(&vdev->lock);
-	}
-	return NULL;
 }
 
 static void rng_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
@@ -93,7 +63,7 @@ static const struct virtio_ops rng_ops = {
 	.device_id = VIRTIO_ID_RNG,
 	.nr_queues = 1,
 	.queue_max = 64,
-	.worker = rng_worker,
+	.process = rng_process,
 	.free = rng_free,
 	.stats = rng_stats,
 };
@@ -113,6 +83,5 @@ struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int i
 		free(rng);
 		return NULL;
 	}
-	rng->vdev = vdev;
 	return &vdev->dev;
 }

@@ -12,6 +12,7 @@
 #ifndef LVMM_VIRTIO_H
 #define LVMM_VIRTIO_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -129,11 +130,14 @@ struct virtio_ops {
 	void (*config_write)(struct virtio_dev *vdev, uint64_t off, const void *data,
 			     unsigned int len);
 	/*
-	 * The device's worker thread (arg: the virtio_dev). It polls the
-	 * queues' notify fds, its own fds and vdev->stop_efd, and returns when
-	 * stop_efd becomes readable. The transport starts and stops it.
+	 * The transport runs one worker thread per device. It waits on the
+	 * queues' notify fds and on the device's own fds, which poll_fds
+	 * fills in before each wait (VIRTIO_MAX_EXTRA_FDS at most, fd -1 for
+	 * one not wanted now; called without the lock), then calls process
+	 * with vdev->lock held and those fds' revents.
 	 */
-	void *(*worker)(void *arg);
+	unsigned int (*poll_fds)(struct virtio_dev *vdev, struct pollfd *extra);
+	void (*process)(struct virtio_dev *vdev, const struct pollfd *extra);
 	/* After the worker stopped: leave no request in flight. */
 	void (*stopped)(struct virtio_dev *vdev);
 	/*
@@ -153,6 +157,7 @@ struct virtio_ops {
 #define VIRTIO_KEY_DEVICE 0x1000
 
 #define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MAX_EXTRA_FDS 2
 #define VIRTIO_MMIO_SIZE 0x200
 
 struct virtio_dev {
@@ -192,6 +197,11 @@ struct virtio_dev *virtio_mmio_create(const char *name, uint64_t base, unsigned 
 
 /* The driver has set DRIVER_OK and not reset or broken the device. */
 bool virtio_is_live(struct virtio_dev *vdev);
+/*
+ * Take the next chain of a live device's queue: 1, or 0 when there is none
+ * (or the device is not live). A malformed chain breaks the device.
+ */
+int virtio_pop(struct virtio_dev *vdev, struct virtq *q, struct virtq_elem *elem);
 /* Raise the used-buffer interrupt if the driver wants it (worker, lock held). */
 void virtio_notify_used(struct virtio_dev *vdev, struct virtq *q);
 /* Mark the device broken: DEVICE_NEEDS_RESET and a config interrupt (lock held). */
