@@ -7,6 +7,9 @@
 #   make unit       host unit tests only
 #   make e2e        end-to-end tests only
 #   make bench      boot benchmark (bench/boot)
+#   make fuzz       every libFuzzer target under ASan+UBSan (FUZZ_TIME
+#                   seconds each, default 60; tests/fuzz/run)
+#   make unit-asan  the unit tests built with ASan+UBSan
 #
 # Build dependencies (libfdt, libaio, the 6.12 KVM UAPI headers, and on
 # x86_64 the cross compiler) are installed by tests/e2e/setup-host into
@@ -16,7 +19,7 @@ LVMM_CACHE ?= $(HOME)/.cache/lvmm
 export LVMM_CACHE
 SYSROOT ?= $(LVMM_CACHE)/sysroot
 SETUP := tests/e2e/setup-host
-SYSROOT_STAMP := $(SYSROOT)/.complete-v1
+SYSROOT_STAMP := $(SYSROOT)/.complete-v2
 
 HOST_ARCH := $(shell uname -m)
 ifeq ($(HOST_ARCH),aarch64)
@@ -33,9 +36,11 @@ HOSTCC ?= gcc
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wformat=2 -Wno-unused-parameter -Wvla-larger-than=4096
+	-Wformat=2 -Wno-unused-parameter
 COMMON_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -I.
-CFLAGS ?= $(COMMON_CFLAGS) -DLVMM_VERSION='"$(VERSION)"'
+# gcc only (clang builds the sanitized unit tests and the fuzz targets).
+GCC_WARNINGS := -Wvla-larger-than=4096
+CFLAGS ?= $(COMMON_CFLAGS) $(GCC_WARNINGS) -DLVMM_VERSION='"$(VERSION)"'
 CPPFLAGS := -isystem $(SYSROOT)/kernel-headers/include $(LIBINCS)
 LDFLAGS := -static $(LIBDIRS)
 LDLIBS := -lfdt -laio -lpthread
@@ -62,7 +67,7 @@ UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c ti
 	migration/state.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: all clean check unit e2e demo bench deps kernel
+.PHONY: all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -88,17 +93,52 @@ lvmm: $(OBJS)
 
 build/unit-tests: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(HEADERS)
 	@mkdir -p build
-	$(HOSTCC) $(COMMON_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
+	$(HOSTCC) $(COMMON_CFLAGS) $(GCC_WARNINGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
 
 unit: build/unit-tests
 	build/unit-tests
 
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer:
+# an out-of-bounds access the plain build survives fails here.
+SAN_CC ?= clang
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+build/unit-tests-asan: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(HEADERS)
+	@mkdir -p build
+	$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
+
+unit-asan: build/unit-tests-asan
+	build/unit-tests-asan
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c -> build/fuzz/NAME, linked with
+# the host-buildable sources (instrumented for coverage and sanitizers).
+FUZZ_SRCS := $(UNIT_SRCS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=build/fuzz-obj/%.o)
+FUZZ_TIME ?= 60
+
+build/fuzz-obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	@mkdir -p build/fuzz
+	@echo "  FUZZLD  $@"
+	@$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lfdt -laio -lpthread
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run
+
 e2e: lvmm
 	tests/e2e/run
 
-# Unit tests, then end-to-end, and one closing count of both.
-check: build/unit-tests lvmm
-	tests/check
+# Unit tests (plain and sanitized), every fuzz target for FUZZ_CHECK_TIME
+# seconds, then end-to-end, and one closing count of all.
+FUZZ_CHECK_TIME ?= 15
+check: build/unit-tests build/unit-tests-asan fuzz-build lvmm
+	FUZZ_TIME=$(FUZZ_CHECK_TIME) tests/check
 
 demo: lvmm
 	tests/e2e/demo

@@ -14,7 +14,7 @@
 
 bool log_quiet;
 
-static void vlog(const char *level, const char *fmt, va_list ap)
+static __printf(2, 0) void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n;

@@ -34,7 +34,8 @@ void test_register(struct test_case *tc)
 	tests_tail = &tc->next;
 }
 
-static void test_vfail(const char *file, int line, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) void test_vfail(const char *file, int line, const char *fmt,
+							       va_list ap)
 {
 	test_failures++;
 	fprintf(test_log, "    %s:%d: ", file, line);
