@@ -122,17 +122,18 @@ static void blk_complete(struct virtio_blk *blk, struct blk_req *req, uint8_t st
 {
 	struct virtq *q = &blk->vdev->vqs[0];
 	uint32_t written = 1;
+	bool pushed;
 
 	if (status != VIRTIO_BLK_S_OK)
 		blk->n_err++;
 	if (req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_GET_ID)
 		written += status == VIRTIO_BLK_S_OK ? req->len : 0;
 	*req->status = status;
-	if (q->ready)
-		virtq_push(q, req->elem.head, written);
+	/* A request from a ring the driver has given up since is dropped. */
+	pushed = virtq_push(q, &req->elem, written);
 	req->next_free = blk->free_reqs;
 	blk->free_reqs = req;
-	if (q->ready)
+	if (pushed)
 		virtio_notify_used(blk->vdev, q);
 }
 

@@ -44,8 +44,7 @@ static void console_tx(struct virtio_console *con)
 		for (unsigned int i = 0; i < e->n_out && con->opts.out_fd >= 0; i++)
 			write_all(con->opts.out_fd, e->iov[i].iov_base, e->iov[i].iov_len);
 		con->tx_bytes += e->out_len;
-		virtq_push(q, e->head, 0);
-		used = true;
+		used |= virtq_push(q, e, 0);
 	}
 	if (used)
 		virtio_notify_used(vdev, q);
@@ -66,8 +65,7 @@ static void console_rx(struct virtio_console *con)
 		memmove(con->pending, con->pending + n, con->n_pending - n);
 		con->n_pending -= n;
 		con->rx_bytes += n;
-		virtq_push(q, e->head, n);
-		used = true;
+		used |= virtq_push(q, e, n);
 	}
 	if (used)
 		virtio_notify_used(vdev, q);

@@ -100,7 +100,8 @@ void virtio_set_broken(struct virtio_dev *vdev, const char *why)
 	vdev->broken = true;
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
-		vdev->vqs[i].ready = false;
+		if (vdev->vqs[i].ready)
+			virtq_disable(&vdev->vqs[i]);
 	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_raise(vdev, VIRTIO_ISR_CONFIG);
 }
@@ -200,7 +201,9 @@ static void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, u
 	uint64_t one = 1;
 
 	if (!val) {
-		q->ready = false;
+		/* What the device still holds from this ring will be dropped. */
+		if (q->ready)
+			virtq_disable(q);
 		return;
 	}
 	if (q->ready || vdev->broken)
@@ -326,6 +329,7 @@ static void *virtio_worker(void *arg)
 		struct pollfd pfd[1 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_EXTRA_FDS];
 		struct pollfd *extra = &pfd[1 + nq];
 		unsigned int n_extra = 0;
+		bool stop, kicked = false;
 
 		pfd[0] = (struct pollfd){ .fd = vdev->stop_efd, .events = POLLIN };
 		for (unsigned int i = 0; i < nq; i++)
@@ -337,14 +341,24 @@ static void *virtio_worker(void *arg)
 				continue;
 			break;
 		}
-		if (pfd[0].revents)
-			break;
-		for (unsigned int i = 0; i < nq; i++)
-			if (pfd[1 + i].revents)
+		stop = pfd[0].revents;
+		for (unsigned int i = 0; i < nq; i++) {
+			if (pfd[1 + i].revents) {
 				virtio_drain_eventfd(pfd[1 + i].fd);
-		pthread_mutex_lock(&vdev->lock);
-		vdev->ops->process(vdev, extra);
-		pthread_mutex_unlock(&vdev->lock);
+				kicked = true;
+			}
+		}
+		/*
+		 * A kick that came with the stop is served first: the stop may be
+		 * for a snapshot, and a kick does not survive one.
+		 */
+		if (!stop || kicked) {
+			pthread_mutex_lock(&vdev->lock);
+			vdev->ops->process(vdev, extra);
+			pthread_mutex_unlock(&vdev->lock);
+		}
+		if (stop)
+			break;
 	}
 	return NULL;
 }
@@ -352,10 +366,21 @@ static void *virtio_worker(void *arg)
 static int virtio_mmio_start(struct device *dev)
 {
 	struct virtio_dev *vdev = to_vdev(dev);
+	uint64_t one = 1;
 	int ret;
 
 	if (!vdev->ops->process || vdev->worker_running)
 		return 0;
+	/*
+	 * Look at every ready queue once: after a restore (or a stop) the
+	 * ring may hold requests whose kick the worker never saw.
+	 */
+	pthread_mutex_lock(&vdev->lock);
+	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+		if (vdev->vqs[i].ready && write(vdev->vqs[i].notify_fd, &one, sizeof(one)) < 0)
+			pr_warn("%s: queue %u: kicking the worker: %s", dev->name, i,
+				strerror(errno));
+	pthread_mutex_unlock(&vdev->lock);
 	ret = pthread_create(&vdev->worker, NULL, virtio_worker, vdev);
 	if (ret)
 		return -ret;

@@ -58,14 +58,25 @@ static void net_tx(struct virtio_net *net)
 			net->tx_dropped++;	/* a full tap queue drops, like a wire */
 		else
 			net->tx_frames++;
-		virtq_push(q, e->head, 0);
-		used = true;
+		used |= virtq_push(q, e, 0);
 	}
 	if (used)
 		virtio_notify_used(vdev, q);
 }
 
-/* Move frames from the tap into receive buffers; false if the tap is empty. */
+/*
+ * The held receive buffer, if it is still from the queue's live ring: one
+ * the driver gave up (QueueReady 0, reset, broken device) is dropped here,
+ * never filled nor pushed. Lock held.
+ */
+static bool net_rx_held(struct virtio_net *net)
+{
+	if (net->rx_held && !virtq_elem_live(&net->vdev->vqs[RX_QUEUE], &net->rx_elem))
+		net->rx_held = false;
+	return net->rx_held;
+}
+
+/* Move frames from the tap into receive buffers, until either runs out. */
 static void net_rx(struct virtio_net *net)
 {
 	struct virtio_dev *vdev = net->vdev;
@@ -77,12 +88,11 @@ static void net_rx(struct virtio_net *net)
 	while (virtio_is_live(vdev)) {
 		ssize_t n;
 
-		if (!net->rx_held) {
+		if (!net_rx_held(net)) {
 			if (!virtio_pop(vdev, q, e))
 				break;
 			if (e->in_len < VNET_HDR_LEN) {
-				virtq_push(q, e->head, 0);
-				used = true;
+				used |= virtq_push(q, e, 0);
 				continue;
 			}
 			net->rx_held = true;
@@ -92,10 +102,9 @@ static void net_rx(struct virtio_net *net)
 			break;	/* EAGAIN: keep the buffer for the next frame */
 		/* Without MRG_RXBUF every frame is in one buffer chain. */
 		iov_from_buf(&e->iov[e->n_out], e->n_in, NUM_BUFFERS_OFFSET, &one, sizeof(one));
-		virtq_push(q, e->head, n);
+		used |= virtq_push(q, e, n);
 		net->rx_held = false;
 		net->rx_frames++;
-		used = true;
 	}
 	if (used)
 		virtio_notify_used(vdev, q);
@@ -108,7 +117,7 @@ static unsigned int net_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
 
 	pthread_mutex_lock(&vdev->lock);
 	have_rx_buffer = virtio_is_live(vdev) &&
-			 (net->rx_held || virtq_has_avail(&vdev->vqs[RX_QUEUE]));
+			 (net_rx_held(net) || virtq_has_avail(&vdev->vqs[RX_QUEUE]));
 	pthread_mutex_unlock(&vdev->lock);
 	/* Frames wait in the tap while the guest has no buffer for them. */
 	extra[0] = (struct pollfd){ .fd = have_rx_buffer ? net->tap_fd : -1, .events = POLLIN };
@@ -129,10 +138,13 @@ static void net_stopped(struct virtio_dev *vdev)
 
 	/*
 	 * A receive buffer taken but not filled goes back to the ring, so a
-	 * snapshot taken now does not lose it.
+	 * snapshot taken now does not lose it. One from a ring the driver has
+	 * given up is dropped instead: stepping the new ring's index back
+	 * would hand the device a stale slot.
 	 */
 	pthread_mutex_lock(&vdev->lock);
-	if (net->rx_held) {
+	if (net_rx_held(net)) {
+		/* The last one taken from the live ring: give it back. */
 		vdev->vqs[RX_QUEUE].last_avail--;
 		net->rx_held = false;
 	}

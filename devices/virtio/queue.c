@@ -19,20 +19,29 @@ static bool is_pow2(unsigned int v)
 	return v && !(v & (v - 1));
 }
 
+void virtq_disable(struct virtq *q)
+{
+	q->ready = false;
+	q->gen++;
+}
+
 void virtq_reset(struct virtq *q)
 {
 	int fd = q->notify_fd;
 	uint16_t num_max = q->num_max;
+	uint64_t gen = q->gen;
 
 	memset(q, 0, sizeof(*q));
 	q->notify_fd = fd;
 	q->num_max = num_max;
 	q->num = num_max;
+	q->gen = gen + 1;
 }
 
 int virtq_enable(struct virtq *q, const struct guest_mem *mem)
 {
 	uint64_t desc_len, avail_len, used_len;
+	void *desc, *avail, *used;
 
 	if (!is_pow2(q->num) || q->num > q->num_max)
 		return -EINVAL;
@@ -42,11 +51,17 @@ int virtq_enable(struct virtq *q, const struct guest_mem *mem)
 	desc_len = 16ULL * q->num;
 	avail_len = 6 + 2ULL * q->num;
 	used_len = 6 + 8ULL * q->num;
-	q->desc = guest_mem_ptr(mem, q->desc_gpa, desc_len);
-	q->avail = guest_mem_ptr(mem, q->avail_gpa, avail_len);
-	q->used = guest_mem_ptr(mem, q->used_gpa, used_len);
-	if (!q->desc || !q->avail || !q->used)
+	desc = guest_mem_ptr(mem, q->desc_gpa, desc_len);
+	avail = guest_mem_ptr(mem, q->avail_gpa, avail_len);
+	used = guest_mem_ptr(mem, q->used_gpa, used_len);
+	if (!desc || !avail || !used)
 		return -EINVAL;
+	/* A new live ring: nothing popped before belongs to it. */
+	q->gen++;
+	q->size = q->num;
+	q->desc = desc;
+	q->avail = avail;
+	q->used = used;
 	/* A freshly enabled queue starts at index 0 on both rings (2.7.13). */
 	q->last_avail = 0;
 	q->used_idx = 0;
@@ -66,13 +81,14 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *e
 	if (avail_idx == q->last_avail)
 		return 0;
 	/* The driver cannot have more outstanding than the ring holds. */
-	if ((uint16_t)(avail_idx - q->last_avail) > q->num)
+	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
 		return -EINVAL;
-	head = READ_ONCE(q->avail->ring[q->last_avail & (q->num - 1)]);
-	if (head >= q->num)
+	head = READ_ONCE(q->avail->ring[q->last_avail & (q->size - 1)]);
+	if (head >= q->size)
 		return -EINVAL;
 
 	elem->head = head;
+	elem->gen = q->gen;
 	elem->n_out = elem->n_in = 0;
 	idx = head;
 	for (;;) {
@@ -80,7 +96,7 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *e
 		void *buf;
 
 		/* A chain longer than the ring must loop. */
-		if (++count > q->num)
+		if (++count > q->size)
 			return -EINVAL;
 		memcpy(&d, &q->desc[idx], sizeof(d));
 		if (d.flags & VIRTQ_DESC_F_INDIRECT)
@@ -104,7 +120,7 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *e
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
-		if (d.next >= q->num)
+		if (d.next >= q->size)
 			return -EINVAL;
 		idx = d.next;
 	}
@@ -116,15 +132,28 @@ int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *e
 	return 1;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+bool virtq_elem_live(const struct virtq *q, const struct virtq_elem *e)
 {
-	struct virtq_used_elem *e = &q->used->ring[q->used_idx & (q->num - 1)];
+	return q->ready && e->gen == q->gen;
+}
 
-	e->id = head;
-	e->len = len;
+bool virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t len)
+{
+	struct virtq_used_elem *u;
+
+	/*
+	 * Only into the ring it came from: the driver may have disabled the
+	 * queue and written another size or other rings since.
+	 */
+	if (!virtq_elem_live(q, e))
+		return false;
+	u = &q->used->ring[q->used_idx & (q->size - 1)];
+	u->id = e->head;
+	u->len = len;
 	q->used_idx++;
 	/* The element must be visible before the index that publishes it. */
 	store_release(&q->used->idx, q->used_idx);
+	return true;
 }
 
 bool virtq_has_avail(struct virtq *q)

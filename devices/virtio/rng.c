@@ -36,8 +36,7 @@ static void rng_process(struct virtio_dev *vdev, const struct pollfd *extra)
 				break;
 		}
 		rng->bytes += done;
-		virtq_push(q, e->head, done);
-		used = true;
+		used |= virtq_push(q, e, done);
 	}
 	if (used)
 		virtio_notify_used(vdev, q);

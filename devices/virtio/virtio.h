@@ -73,14 +73,25 @@ struct virtq_used {
 
 #define VIRTQ_MAX_SIZE 256
 
+/*
+ * A queue has two faces. The registers (num, *_gpa) are what the driver
+ * writes while the queue is disabled; the live ring (size, desc, avail,
+ * used) is what virtq_enable checked and only it is ever indexed. gen
+ * counts the live rings given up (disable, reset, broken device): an
+ * element carries the gen it was popped under, and virtq_push drops an
+ * element from an older one instead of writing it into whatever ring the
+ * queue has now.
+ */
 struct virtq {
 	uint16_t num_max;	/* what the device offers */
-	uint16_t num;		/* what the driver chose */
+	uint16_t num;		/* QueueNum as the driver wrote it */
 	bool ready;		/* the driver enabled it and it passed checks */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t size;		/* the live ring's size, checked at enable */
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
+	uint64_t gen;
 	uint16_t last_avail;	/* next avail entry to take */
 	uint16_t used_idx;	/* our copy of used->idx */
 	int notify_fd;		/* ioeventfd on QueueNotify for this queue */
@@ -92,6 +103,7 @@ struct virtq {
  */
 struct virtq_elem {
 	uint16_t head;
+	uint64_t gen;		/* the queue's gen when it was popped */
 	unsigned int n_out, n_in;
 	uint32_t out_len, in_len;
 	struct iovec iov[VIRTQ_MAX_SIZE];
@@ -99,14 +111,21 @@ struct virtq_elem {
 
 /* Check the rings the driver set up; 0 or -EINVAL (then the device is broken). */
 int virtq_enable(struct virtq *q, const struct guest_mem *mem);
+/* Give up the live ring: not ready, and elements popped from it go stale. */
+void virtq_disable(struct virtq *q);
 void virtq_reset(struct virtq *q);
 /*
  * Take the next available chain. Returns 1 with *elem filled, 0 when the
  * ring is empty, -EINVAL for a malformed ring or chain.
  */
 int virtq_pop(struct virtq *q, const struct guest_mem *mem, struct virtq_elem *elem);
-/* Return a chain to the driver with `len` bytes written into its buffers. */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Whether e was popped from the queue's live ring (not one since given up). */
+bool virtq_elem_live(const struct virtq *q, const struct virtq_elem *e);
+/*
+ * Return a chain to the driver with `len` bytes written into its buffers.
+ * False, with nothing written, for an element that is not live any more.
+ */
+bool virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t len);
 /* Whether the driver has made buffers available that we have not taken. */
 bool virtq_has_avail(struct virtq *q);
 /* Whether the driver wants an interrupt for used buffers now. */

@@ -607,24 +607,32 @@ TEST(virtq_pop_total_len_over_4g)
 	ring_teardown(&r);
 }
 
+/* Push an element with this head, as popped from the queue's live ring now. */
+static bool push(struct ring *r, uint16_t head, uint32_t len)
+{
+	struct virtq_elem e = { .head = head, .gen = r->q.gen };
+
+	return virtq_push(&r->q, &e, len);
+}
+
 TEST(virtq_push)
 {
 	struct ring r;
 
 	if (!ring_setup(&r, 4))
 		return;
-	virtq_push(&r.q, 3, 77);
+	CHECK(push(&r, 3, 77));
 	CHECK_EQ_U64(r.used->idx, 1);
 	CHECK_EQ_U64(r.used->ring[0].id, 3);
 	CHECK_EQ_U64(r.used->ring[0].len, 77);
-	virtq_push(&r.q, 1, 0);
-	virtq_push(&r.q, 0, 5);
-	virtq_push(&r.q, 2, 6);
+	push(&r, 1, 0);
+	push(&r, 0, 5);
+	push(&r, 2, 6);
 	CHECK_EQ_U64(r.used->idx, 4);
 	CHECK_EQ_U64(r.used->ring[3].id, 2);
 	CHECK_EQ_U64(r.used->ring[3].len, 6);
 	/* The fifth element goes back to slot 0. */
-	virtq_push(&r.q, 1, 0x12345678);
+	push(&r, 1, 0x12345678);
 	CHECK_EQ_U64(r.used->idx, 5);
 	CHECK_EQ_U64(r.used->ring[0].id, 1);
 	CHECK_EQ_U64(r.used->ring[0].len, 0x12345678);
@@ -635,10 +643,85 @@ TEST(virtq_push)
 
 	/* And the 16-bit index wraps to 0. */
 	r.q.used_idx = 0xffff;
-	virtq_push(&r.q, 2, 9);
+	push(&r, 2, 9);
 	CHECK_EQ_U64(r.used->idx, 0);
 	CHECK_EQ_U64(r.used->ring[3].id, 2);
 	CHECK_EQ_U64(r.used->ring[3].len, 9);
+	ring_teardown(&r);
+}
+
+/*
+ * An element popped from a ring the driver has since given up (disabled,
+ * reset, or disabled and enabled again with other rings) is never pushed:
+ * not into the old ring, whose size QueueNum no longer says, and not into
+ * the new one, where its head means nothing.
+ */
+TEST(virtq_push_stale_element_dropped)
+{
+	struct virtq_elem held;
+	struct ring r;
+
+	if (!ring_setup(&r, 4))
+		return;
+	for (uint16_t i = 0; i < 5; i++)
+		CHECK(push(&r, i & 3, 0));
+	set_desc(&r, 0, data_gpa(0), 64, VIRTQ_DESC_F_WRITE, 0);
+	offer(&r, 0);
+	if (!CHECK_EQ_INT(pop(&r), 1))
+		goto out;
+	held = r.elem;
+	memset((char *)r.used + 6 + 8 * 4, 0x5a, 0x100);
+
+	/* QueueReady 0, QueueNum 256: the push must not use either. */
+	virtq_disable(&r.q);
+	r.q.num = 256;
+	CHECK(!virtq_elem_live(&r.q, &held));
+	CHECK(!virtq_push(&r.q, &held, 60));
+	CHECK_EQ_U64(r.used->idx, 5);
+	for (unsigned int i = 0; i < 0x100; i++)
+		if (((uint8_t *)r.used)[6 + 8 * 4 + i] != 0x5a)
+			FAIL("byte %u past the used ring written", i);
+
+	/* Enabled again with another used ring: still not that element's ring. */
+	r.q.num = 4;
+	r.q.used_gpa = RAM_GPA + USED_OFF + 0x800;
+	if (!CHECK_EQ_INT(virtq_enable(&r.q, &r.mem), 0))
+		goto out;
+	CHECK(!virtq_push(&r.q, &held, 60));
+	CHECK_EQ_U64(((struct virtq_used *)((char *)r.used + 0x800))->idx, 0);
+	CHECK_EQ_U64(r.q.used_idx, 0);
+
+	/* A reset gives up the ring as well. */
+	set_desc(&r, 1, data_gpa(0), 64, VIRTQ_DESC_F_WRITE, 0);
+	r.avail->idx = 0;
+	offer(&r, 1);
+	if (!CHECK_EQ_INT(pop(&r), 1))
+		goto out;
+	held = r.elem;
+	CHECK(virtq_elem_live(&r.q, &held));
+	virtq_reset(&r.q);
+	CHECK(!virtq_push(&r.q, &held, 1));
+out:
+	ring_teardown(&r);
+}
+
+/* Only the size checked at enable indexes the rings, whatever num says now. */
+TEST(virtq_push_uses_size_from_enable)
+{
+	struct ring r;
+
+	if (!ring_setup(&r, 2))
+		return;
+	memset((char *)r.used + 6 + 8 * 2, 0x5a, 8 * 254);
+	r.q.num = 0;	/* a register write that bypassed the ready check */
+	for (uint16_t i = 0; i < 300; i++)
+		CHECK(push(&r, i & 1, i));
+	CHECK_EQ_U64(r.used->idx, 300);
+	for (unsigned int i = 0; i < 8 * 254; i++)
+		if (((uint8_t *)r.used)[6 + 8 * 2 + i] != 0x5a) {
+			FAIL("byte %u past the 2-entry used ring written", i);
+			break;
+		}
 	ring_teardown(&r);
 }
 
