@@ -96,7 +96,11 @@ void virtio_set_broken(struct virtio_dev *vdev, const char *why)
 {
 	if (vdev->broken)
 		return;
-	pr_warn("%s: %s: the device needs a reset", vdev->dev.name, why);
+	/* A guest can break its device at will: do not let it flood the log. */
+	if (vdev->breaks < 10)
+		pr_warn("%s: %s: the device needs a reset%s", vdev->dev.name, why,
+			vdev->breaks == 9 ? " (further ones not reported)" : "");
+	vdev->breaks++;
 	vdev->broken = true;
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)

@@ -196,6 +196,7 @@ struct virtio_dev {
 	uint32_t status;
 	atomic_uint isr;
 	bool broken;
+	unsigned int breaks;	/* times broken, for the log */
 	struct virtq vqs[VIRTIO_MAX_QUEUES];
 	int irq_fd;		/* irqfd: a write raises the device's SPI */
 	atomic_ulong irqs_sent;
