@@ -610,15 +610,14 @@ static void basic_mode(void)
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
-/* Send an ARP request for 169.254.20.1 from 169.254.20.2; the host answers. */
-static int net_send_arp(struct vq *tx)
+/* Offer an ARP request for 169.254.20.1 from 169.254.20.2 (not kicked). */
+static void net_post_arp(struct vq *tx)
 {
 	unsigned long f = NET_BUF + 15 * 0x800;
 	volatile uint8_t *b = (volatile uint8_t *)(f + 12);	/* after the vnet header */
 	static const uint8_t arp[] = {
 		0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01,
 	};
-	uint16_t idx = vq_used_idx(tx);
 
 	clear(f, 0x80);
 	for (int i = 0; i < 6; i++) {
@@ -631,6 +630,14 @@ static int net_send_arp(struct vq *tx)
 	b[28] = 169; b[29] = 254; b[30] = 20; b[31] = 2;	/* sender IP */
 	b[38] = 169; b[39] = 254; b[40] = 20; b[41] = 1;	/* target IP */
 	vq_post1(tx, f, 12 + 60, 0);
+}
+
+/* Send that ARP request (the host answers); 1 once the device took it. */
+static int net_send_arp(struct vq *tx)
+{
+	uint16_t idx = vq_used_idx(tx);
+
+	net_post_arp(tx);
 	vq_kick(tx);
 	return vq_wait(tx, idx + 1, 3000);
 }
@@ -805,7 +812,7 @@ static void snap_mode(void)
 	vq_post1(&q, RNG_BUF + 0x100, 32, F_WRITE);
 	puts("HOSTILE-SNAP posted\n");
 	t0 = ticks();
-	while (vq_used_idx(&q) != 2 && ticks() - t0 < ms_ticks(120000))
+	while (vq_used_idx(&q) != 2 && ticks() - t0 < ms_ticks(30000))
 		;
 	puts("HOSTILE snap-pending-request used=");
 	putnum(vq_used_idx(&q));
@@ -948,13 +955,69 @@ static const uint16_t regs[] = {
 	REG_QUEUE_DEVICE_LOW, REG_QUEUE_DEVICE_HIGH, 0x014, 0x0fc,
 };
 
+/*
+ * A well-formed queue with good buffers, kicked: gives the device requests
+ * in flight (and virtio-net a receive buffer to hold, and frames out whose
+ * answers come back) for the random writes that follow to pull the queue
+ * from under. Rings and buffers in the free high RAM, per device and queue.
+ */
+static void good_queue(unsigned int id, unsigned long dev, uint32_t qi)
+{
+	unsigned long base = FUZZ_LO + 0x40000UL * id + 0x10000UL * qi;
+	uint16_t num = 4 << rnd_below(2);
+	unsigned long used = base + 0x2000;
+	struct vq q;
+
+	if (qi > 1)
+		return;
+	/* Half the time the used ring ends where RAM does. */
+	if (rnd_below(2))
+		used = RAM_END - ((6 + 8UL * num + 3) & ~3UL) - 0x100UL * (id * 2 + qi - 2);
+	wr(dev, REG_QUEUE_SEL, qi);
+	wr(dev, REG_QUEUE_READY, 0);
+	vq_setup(&q, dev, qi, num, base, used);
+	if (!(rd(dev, REG_STATUS) & 4))
+		dev_live(dev);
+	for (unsigned int i = 0; i < 3; i++) {
+		unsigned long buf = base + 0x4000 + 0x800UL * i;
+
+		if (id == ID_BLK) {
+			uint64_t addr[3] = { buf, buf + 0x200, buf + 0x7ff };
+			uint32_t len[3] = { 16, 512, 1 };
+			uint16_t flags[3] = { 0, F_WRITE, F_WRITE };
+
+			clear(buf, 16);
+			*(volatile uint32_t *)buf = rnd_below(2);	/* IN or OUT */
+			*(volatile uint64_t *)(buf + 8) = rnd_below(128);
+			if (*(volatile uint32_t *)buf)
+				flags[1] = 0;
+			vq_post(&q, 3, addr, len, flags);
+		} else if (id == ID_NET && qi == 1) {
+			net_post_arp(&q);
+		} else if (id == ID_CONSOLE && qi == 1) {
+			static const char msg[] = "hostile: console output\n";
+
+			for (unsigned int k = 0; k < sizeof(msg) - 1; k++)
+				*(volatile char *)(buf + k) = msg[k];
+			vq_post1(&q, buf, sizeof(msg) - 1, 0);
+		} else {
+			/*
+			 * Receive buffers (net, console) or entropy (rng); some
+			 * too small for a frame, returned at once.
+			 */
+			vq_post1(&q, buf, rnd_below(2) ? 0x800 : 4, F_WRITE);
+		}
+	}
+	vq_kick(&q);
+}
+
 /* One random thing done to one device; returns a small code for the tally. */
 static unsigned int fuzz_step(unsigned int id, unsigned long dev)
 {
 	uint32_t qi = rnd_below(5), num;
 	unsigned long off;
 
-	switch (rnd_below(12)) {
+	switch (rnd_below(14)) {
 	case 0:		/* any register, any value */
 		wr(dev, regs[rnd_below(sizeof(regs) / sizeof(regs[0]))], rnd_val());
 		return 0;
@@ -1025,9 +1088,12 @@ static unsigned int fuzz_step(unsigned int id, unsigned long dev)
 		else
 			(void)*(volatile uint8_t *)(dev + off);
 		return 10;
-	default:	/* a kick on any queue */
+	case 11:	/* a kick on any queue */
 		wr(dev, REG_QUEUE_NOTIFY, qi);
 		return 11;
+	default:
+		good_queue(id, dev, qi);
+		return 12;
 	}
 }
 
@@ -1091,7 +1157,7 @@ static void random_mode(void)
 {
 	static const char *const names[5] = { "", "net", "blk", "console", "rng" };
 	unsigned long seed = arg_num("hostile.seed=", 1), secs = arg_num("hostile.secs=", 20);
-	static unsigned long tally[12];
+	static unsigned long tally[13];
 	unsigned long steps = 0;
 	unsigned int ids[5], n = 0;
 	uint64_t end;
@@ -1129,6 +1195,8 @@ static void random_mode(void)
 		wr(dev_of[ids[k]], REG_STATUS, 0);
 	if (dev_of[ID_CONSOLE])
 		con_setup(dev_of[ID_CONSOLE]);
+	/* End whatever line the storm's console output left open. */
+	puts("\n");
 	puts("HOSTILE random-steps n=");
 	putnum(steps);
 	puts(" resets=");
@@ -1139,6 +1207,8 @@ static void random_mode(void)
 	putnum(tally[5]);
 	puts(" kicks=");
 	putnum(tally[8] + tally[11]);
+	puts(" good-queues=");
+	putnum(tally[12]);
 	puts("\n");
 	if (dev_of[ID_CONSOLE])
 		puts("HOSTILE random-console-after-reset ok\n");
