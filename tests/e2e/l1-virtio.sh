@@ -273,3 +273,11 @@ hostile_random_test() {
 		"HOSTILE random-net-after-reset tx=1 rx=1"
 	rm -f /tmp/hostile-random.img
 }
+
+# E2E_ONLY=virtio: what l1-tests.sh runs of this file, alone.
+virtio_suites() {
+	for m in $models; do
+		[ "$m" = auto ] || virtio_suite "$m"
+	done
+	hostile_test
+}
