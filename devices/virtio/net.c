@@ -214,25 +214,21 @@ static int tap_open(struct virtio_net *net, const char *ifname)
 	return 0;
 }
 
-/* tap_fd >= 0: use it (the device owns it) instead of opening opts->tapif. */
-static struct device *net_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_net_opts *opts, int tap_fd,
-				 const struct device_env *env, int *err)
+struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct virtio_net_opts *opts, const struct device_env *env,
+				 int *err)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	struct virtio_dev *vdev;
-	int ret = 0;
+	int ret;
 
 	if (!net) {
-		if (tap_fd >= 0)
-			close(tap_fd);
 		*err = -ENOMEM;
 		return NULL;
 	}
-	net->tap_fd = tap_fd;
+	net->tap_fd = -1;
 	memcpy(net->mac, opts->mac, sizeof(net->mac));
-	if (tap_fd < 0)
-		ret = tap_open(net, opts->tapif);
+	ret = tap_open(net, opts->tapif);
 	if (ret)
 		goto fail;
 	vdev = virtio_mmio_create(name, base, intid, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net,
@@ -247,21 +243,4 @@ fail:
 	free(net);
 	*err = ret;
 	return NULL;
-}
-
-struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_net_opts *opts, const struct device_env *env,
-				 int *err)
-{
-	return net_create(name, base, intid, opts, -1, env, err);
-}
-
-struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
-				       int fd, const uint8_t mac[6], const struct device_env *env,
-				       int *err)
-{
-	struct virtio_net_opts opts = { .tapif = "" };
-
-	memcpy(opts.mac, mac, sizeof(opts.mac));
-	return net_create(name, base, intid, &opts, fd, env, err);
 }

@@ -235,14 +235,6 @@ struct virtio_net_opts {
 struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
 				 const struct virtio_net_opts *opts, const struct device_env *env,
 				 int *err);
-/*
- * The same on an open fd that behaves like the tap (one frame, with its
- * 12-byte virtio_net_hdr_v1, per read and write), e.g. one end of a
- * datagram socketpair: for the fuzz targets. The device owns fd.
- */
-struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
-				       int fd, const uint8_t mac[6], const struct device_env *env,
-				       int *err);
 struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int intid,
 				 const struct device_env *env, int *err);
 
