@@ -29,7 +29,6 @@
 
 struct virtio_net {
 	struct virtio_dev *vdev;
-	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
 	int tap_fd;
 	struct virtq_elem rx_elem;	/* popped, waiting for a frame */
@@ -181,7 +180,8 @@ static const struct virtio_ops net_ops = {
 	.stats = net_stats,
 };
 
-static int tap_open(struct virtio_net *net, const char *ifname)
+/* Open the tap with the vnet header; the fd, or -errno with a message. */
+static int tap_open(const char *ifname)
 {
 	struct ifreq ifr = { 0 };
 	int hdr_len = VNET_HDR_LEN;
@@ -193,7 +193,6 @@ static int tap_open(struct virtio_net *net, const char *ifname)
 		pr_err("network: /dev/net/tun: %s", strerror(-ret));
 		return ret;
 	}
-	net->tap_fd = fd;
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
@@ -203,44 +202,58 @@ static int tap_open(struct virtio_net *net, const char *ifname)
 			       ifname, strerror(-ret), ifname);
 		else
 			pr_err("network: tap '%s': %s", ifname, strerror(-ret));
+		close(fd);
 		return ret;
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 || ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
 		ret = -errno;
 		pr_err("network: tap '%s': setting the vnet header: %s", ifname, strerror(-ret));
+		close(fd);
 		return ret;
 	}
-	snprintf(net->ifname, sizeof(net->ifname), "%s", ifr.ifr_name);
-	return 0;
+	return fd;
 }
 
-struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_net_opts *opts, const struct device_env *env,
-				 int *err)
+/*
+ * The device on an already open frame fd (a tap opened with a 12-byte
+ * vnet header, or for the tests a datagram socket): it takes the fd.
+ */
+struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
+				       int fd, const uint8_t mac[6], const struct device_env *env,
+				       int *err)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	struct virtio_dev *vdev;
 	int ret;
 
 	if (!net) {
+		close(fd);
 		*err = -ENOMEM;
 		return NULL;
 	}
-	net->tap_fd = -1;
-	memcpy(net->mac, opts->mac, sizeof(net->mac));
-	ret = tap_open(net, opts->tapif);
-	if (ret)
-		goto fail;
+	net->tap_fd = fd;
+	memcpy(net->mac, mac, sizeof(net->mac));
 	vdev = virtio_mmio_create(name, base, intid, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net,
 				  &ret);
-	if (!vdev)
-		goto fail;
+	if (!vdev) {
+		close(fd);
+		free(net);
+		*err = ret;
+		return NULL;
+	}
 	net->vdev = vdev;
 	return &vdev->dev;
-fail:
-	if (net->tap_fd >= 0)
-		close(net->tap_fd);
-	free(net);
-	*err = ret;
-	return NULL;
+}
+
+struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
+				 const struct virtio_net_opts *opts, const struct device_env *env,
+				 int *err)
+{
+	int fd = tap_open(opts->tapif);
+
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	return virtio_net_create_on_fd(name, base, intid, fd, opts->mac, env, err);
 }

@@ -235,6 +235,10 @@ struct virtio_net_opts {
 struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
 				 const struct virtio_net_opts *opts, const struct device_env *env,
 				 int *err);
+/* The same on an open frame fd (tests: a datagram socket); takes the fd. */
+struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
+				       int fd, const uint8_t mac[6], const struct device_env *env,
+				       int *err);
 struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int intid,
 				 const struct device_env *env, int *err);
 
