@@ -169,7 +169,8 @@ static struct virtio_dev *vh_vdev(struct device *dev)
 
 static void vh_die(const char *what)
 {
-	fprintf(stderr, "virtio harness: %s\n", what);
+	fprintf(stdout, "virtio harness: %s\n", what);
+	fflush(stdout);
 	abort();
 }
 
@@ -500,8 +501,9 @@ static void vh_same_state(const struct state_section *a, const struct state_sect
 		if (!ma)
 			return;
 		if ((la != lb || memcmp(da, db, la)) && !vh_key_ignored(a, ka)) {
-			fprintf(stderr, "virtio harness: field 0x%llx differs after restore\n",
+			fprintf(stdout, "virtio harness: field 0x%llx differs after restore\n",
 				(unsigned long long)ka);
+			fflush(stdout);
 			abort();
 		}
 	}
@@ -546,8 +548,9 @@ static void vh_snapshot(struct vh *h, uint8_t how)
 		struct virtq *q = &vdev->vqs[i];
 
 		if (q->ready && q->last_avail != q->used_idx) {
-			fprintf(stderr, "virtio harness: quiesced, queue %u has taken %u chains and returned %u\n",
+			fprintf(stdout, "virtio harness: quiesced, queue %u has taken %u chains and returned %u\n",
 				i, q->last_avail, q->used_idx);
+			fflush(stdout);
 			abort();
 		}
 	}
@@ -562,7 +565,8 @@ static void vh_snapshot(struct vh *h, uint8_t how)
 			fresh = vh_new_device(h);
 		}
 		if (fresh->ops->restore(fresh, s, err, sizeof(err))) {
-			fprintf(stderr, "virtio harness: restoring a state just saved: %s\n", err);
+			fprintf(stdout, "virtio harness: restoring a state just saved: %s\n", err);
+			fflush(stdout);
 			abort();
 		}
 		vh_same_state(s, vh_save(fresh, &w2, &r2));
