@@ -363,6 +363,22 @@ static void blk(void)
 	qready(0, 0);
 	process();
 	save(t, "in-flight");
+
+	/*
+	 * The blk face of bug 3: a request in flight while the guest disables
+	 * and enables the queue again completes into the new ring, for a head
+	 * the driver never put there; quiesced, the device has returned more
+	 * than it took.
+	 */
+	init(0);
+	qsetup(0, 3, L_OWN);
+	blk_req(0, 2, 512, 0, 0);
+	process();		/* submitted, not reaped */
+	qready(0, 0);
+	qready(0, 1);
+	snapshot(1);
+	process();
+	save(t, "bug3-in-flight-across-queue-reenable");
 }
 
 /* ---- virtio-console: queue 0 receives input, queue 1 transmits ------------ */
