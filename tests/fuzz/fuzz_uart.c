@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The 16550 UART (devices/uart.c) as a guest and a typist drive it. The
- * script: one byte picks the operation (modulo 4), its operands follow:
+ * script: one byte picks the operation (modulo 16), its operands follow:
  *
- *   0 write: u16 (bits 0-11 offset in the 4 KiB window, bits 14-15 log2
- *     of the access size), u8 value
- *   1 read:  u16 as for write
- *   2 input: u8 n, n bytes pushed as the console thread pushes them
+ *   0 (4 6 8 10 12) write: u16 (bits 0-11 offset in the 4 KiB window,
+ *     bits 14-15 log2 of the access size), u8 value
+ *   1 (5 7 9 11 13) read: u16 as for write
+ *   2 (14 15) input: u8 n, n bytes pushed as the console thread pushes them
  *   3 snapshot: save, restore into a fresh UART and go on with it; the
- *     restored UART must save the very same state
+ *     restored UART must save the very same state (8 per input at most)
  *
  * Checked beyond the sanitizers: the interrupt line as set_irq drives it
  * always agrees with what IIR reports, and the snapshot round trip.
@@ -100,6 +100,7 @@ static void uart_fz_check_irq(struct device *dev)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	unsigned int snapshots = 0;
 	struct device *dev;
 	struct fz f;
 
@@ -107,10 +108,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev = uart_fz_new();
 	fz_init(&f, data, size);
 	while (!fz_done(&f)) {
-		uint8_t op = fz_u8(&f) % 4, buf[255], n;
+		uint8_t op = fz_u8(&f) % 16, buf[255], n;
 		uint64_t v = 0;
 		uint16_t reg;
 
+		if (op >= 4)
+			op = op >= 14 ? 2 : op & 1;
 		switch (op) {
 		case 0:
 		case 1:
@@ -132,7 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uart_push_input(dev, buf, n);
 			break;
 		case 3:
-			dev = uart_fz_snapshot(dev);
+			if (snapshots++ < 8)
+				dev = uart_fz_snapshot(dev);
 			break;
 		}
 	}

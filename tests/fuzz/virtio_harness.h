@@ -22,8 +22,8 @@
  * it saved can be restored into a fresh device, and the restored device
  * saves the same state again.
  *
- * The script: one byte picks the operation (modulo VH_NR_OPS), its operands
- * follow; see enum vh_op. tests/fuzz/seeds/gen.c writes seeds in it.
+ * The script: one byte picks the operation (modulo 16; codes past enum
+ * vh_op repeat cheap ones), its operands follow; see enum vh_op. tests/fuzz/seeds/gen.c writes seeds in it.
  */
 #ifndef LVMM_VIRTIO_HARNESS_H
 #define LVMM_VIRTIO_HARNESS_H
@@ -66,6 +66,9 @@
 #define VH_AVAIL_AT	0x1000
 #define VH_USED_AT	0x1208
 #define VH_DATA_OFF	(VIRTIO_MAX_QUEUES * VH_QUEUE_AREA)
+/* Per input: deeper than this only makes inputs slow. */
+#define VH_MAX_SNAPSHOTS 8
+#define VH_MAX_ROUNDS	1024
 
 enum vh_op {
 	/* u16 offset, u8 size (1 2 4 8), u64 value */
@@ -146,6 +149,7 @@ struct vh {
 	struct device *spare;		/* persistent devices: the one restored into */
 	struct vh_queue q[VIRTIO_MAX_QUEUES];
 	uint64_t irqs;
+	unsigned int snapshots, rounds;	/* per input, to keep every input fast */
 	int fds[4];			/* device-specific host ends */
 };
 
@@ -440,7 +444,7 @@ static void vh_loop(struct vh *h, struct fz *f)
 	unsigned int qi = fz_u8(f) % VIRTIO_MAX_QUEUES;
 	unsigned int rounds = fz_u8(f);
 
-	for (unsigned int r = 0; r < rounds; r++) {
+	for (unsigned int r = 0; r < rounds && h->rounds < VH_MAX_ROUNDS; r++, h->rounds++) {
 		if (h->q[qi].set && h->q[qi].have_head)
 			vh_publish(h, qi, h->q[qi].last_head, true);
 		if (h->d->tick)
@@ -587,7 +591,12 @@ static void vh_step(struct vh *h, struct fz *f)
 	uint16_t off;
 	uint8_t n;
 
-	switch (fz_u8(f) % VH_NR_OPS) {
+	uint8_t op = fz_u8(f) % 16;
+
+	/* Spare codes: more of the cheap steps, fewer snapshots in random bytes. */
+	if (op >= VH_NR_OPS)
+		op = (const uint8_t[]){ VH_PROCESS, VH_POST, VH_MMIO_WRITE, VH_RAM_WRITE }[op - VH_NR_OPS];
+	switch (op) {
 	case VH_MMIO_WRITE:
 		off = fz_u16(f);
 		n = 1 << (fz_u8(f) & 3);
@@ -629,7 +638,9 @@ static void vh_step(struct vh *h, struct fz *f)
 		vh_wr32(h, VH_REG_STATUS, 0);
 		break;
 	case VH_SNAPSHOT:
-		vh_snapshot(h, fz_u8(f));
+		n = fz_u8(f);
+		if (h->snapshots++ < VH_MAX_SNAPSHOTS)
+			vh_snapshot(h, n);
 		break;
 	case VH_QUEUE_READY:
 		vh_queue_ready(h, f);
@@ -646,6 +657,7 @@ static int vh_run(const struct vh_device *d, const uint8_t *data, size_t size)
 	memset(h->ram, 0, VH_RAM_SIZE);
 	vh_forget_queues(h);
 	h->irqs = 0;
+	h->snapshots = h->rounds = 0;
 	if (d->begin)
 		d->begin(h);
 	if (!d->persistent)
