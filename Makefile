@@ -112,7 +112,8 @@ unit-asan: build/unit-tests-asan
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c -> build/fuzz/NAME, linked with
 # the host-buildable sources (instrumented for coverage and sanitizers).
-# The virtio targets need the devices the unit tests do not build.
+# The virtio targets also need virtio-console, which the unit tests do not
+# build, and virtio-net (in UNIT_SRCS too: sort drops the duplicate).
 FUZZ_SRCS := $(sort $(UNIT_SRCS) devices/virtio/console.c devices/virtio/net.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=build/fuzz-obj/%.o)
