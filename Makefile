@@ -112,17 +112,21 @@ unit-asan: build/unit-tests-asan
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c -> build/fuzz/NAME, linked with
 # the host-buildable sources (instrumented for coverage and sanitizers).
-FUZZ_SRCS := $(UNIT_SRCS)
+# The virtio targets also need virtio-console, which the unit tests do not
+# build, and virtio-net (in UNIT_SRCS too: sort drops the duplicate).
+FUZZ_SRCS := $(sort $(UNIT_SRCS) devices/virtio/console.c devices/virtio/net.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=build/fuzz-obj/%.o)
 FUZZ_TIME ?= 60
+# Objects named only by the pattern rule below: keep them between builds.
+.SECONDARY: $(FUZZ_OBJS)
 
 build/fuzz-obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
 	@$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+build/fuzz/%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	@echo "  FUZZLD  $@"
 	@$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lfdt -laio -lpthread
