@@ -55,6 +55,8 @@ struct snapshot_image {
  */
 int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t errlen);
 void snapshot_close(struct snapshot_image *img);
+/* img->cfg and the clock fields from the opened reader's "vm" section. */
+int snapshot_parse_config(struct snapshot_image *img, char *err, size_t errlen);
 /* Map guest RAM from the memory file: copy-on-write and lazy, or a full copy. */
 int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char *err,
 			size_t errlen);
