@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* 512 vCPUs' registers and the vGIC take a few MiB. */
+#define STATE_FILE_MAX (256 << 20)
+
 static int read_whole(const char *path, void **buf, size_t *len, char *err, size_t errlen)
 {
 	int ret = read_file(path, buf, len);
@@ -24,6 +27,27 @@ static int read_whole(const char *path, void **buf, size_t *len, char *err, size
 	if (ret)
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 	return ret;
+}
+
+/* The disks must be there with the sizes they had (the guest's view of them). */
+static int check_disks(const struct snapshot_image *img, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < img->cfg.nr_disks; i++) {
+		const char *path = img->cfg.disks[i].path;
+		struct stat st;
+
+		if (stat(path, &st) < 0) {
+			snprintf(err, errlen, "disk '%s' of the snapshot: %s", path, strerror(errno));
+			return -ENOENT;
+		}
+		if ((uint64_t)st.st_size != img->disk_size[i]) {
+			snprintf(err, errlen, "disk '%s' changed size since the snapshot (%llu bytes then, %llu now)",
+				 path, (unsigned long long)img->disk_size[i],
+				 (unsigned long long)st.st_size);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t errlen)
@@ -41,6 +65,12 @@ int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/state", dir);
+	/* Read whole into memory: a crafted giant file is refused first. */
+	if (stat(path, &st) == 0 && st.st_size > STATE_FILE_MAX) {
+		snprintf(err, errlen, "%s: %lld bytes, more than a state file can have (%d MiB)",
+			 path, (long long)st.st_size, STATE_FILE_MAX >> 20);
+		return -EFBIG;
+	}
 	ret = read_whole(path, &img->state_buf, &img->state_len, err, errlen);
 	if (ret)
 		return ret;
@@ -54,6 +84,7 @@ int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t
 		}
 	}
 	ret = snapshot_parse_config(img, err, errlen);
+	ret = ret ?: check_disks(img, err, errlen);
 	if (ret)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/memory", dir);
