@@ -65,7 +65,7 @@ UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c ti
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c fdt/fdt.c \
 	devices/vfio-host.c devices/virtio/console.c \
-	migration/state.c migration/restore_config.c control/control.c
+	migration/state.c migration/restore_config.c migration/restore.c control/control.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build

@@ -40,6 +40,12 @@ static int check_disks(const struct snapshot_image *img, char *err, size_t errle
 			snprintf(err, errlen, "disk '%s' of the snapshot: %s", path, strerror(errno));
 			return -ENOENT;
 		}
+		/* A FIFO would block the open for ever. */
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			snprintf(err, errlen, "disk '%s' of the snapshot: not a regular file or block device",
+				 path);
+			return -EINVAL;
+		}
 		if ((uint64_t)st.st_size != img->disk_size[i]) {
 			snprintf(err, errlen, "disk '%s' changed size since the snapshot (%llu bytes then, %llu now)",
 				 path, (unsigned long long)img->disk_size[i],
@@ -65,7 +71,11 @@ int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/state", dir);
-	/* Read whole into memory: a crafted giant file is refused first. */
+	/* Not a FIFO (read_file would block in open), nor giant: it is read whole. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
 	if (stat(path, &st) == 0 && st.st_size > STATE_FILE_MAX) {
 		snprintf(err, errlen, "%s: %lld bytes, more than a state file can have (%d MiB)",
 			 path, (long long)st.st_size, STATE_FILE_MAX >> 20);
@@ -88,10 +98,16 @@ int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t
 	if (ret)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/memory", dir);
-	img->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (regular files ignore it). */
+	img->mem_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (img->mem_fd < 0 || fstat(img->mem_fd, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		ret = -EINVAL;
 		goto fail;
 	}
 	if ((uint64_t)st.st_size != img->cfg.mem_bytes) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NO_ENTRY ((uint32_t)-1)
@@ -490,4 +491,95 @@ TEST(restore_config_missing_fields)
 	}
 	sw_free(&w);
 	free(img);
+}
+
+/* A snapshot directory from s: state as built, memory of s->mem bytes. */
+static bool make_snapshot_dir(const struct vmspec *s, char *dir, size_t size)
+{
+	char path[128];
+	size_t len = 0;
+	uint8_t *buf = build(s, &len);
+	FILE *f;
+	bool ok;
+
+	snprintf(dir, size, "/tmp/lvmm-test-snap-XXXXXX");
+	if (!buf || !CHECK(mkdtemp(dir))) {
+		free(buf);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/state", dir);
+	f = fopen(path, "wb");
+	ok = CHECK(f) && CHECK_EQ_U64(fwrite(buf, 1, len, f), len);
+	if (f)
+		fclose(f);
+	free(buf);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	f = ok ? fopen(path, "wb") : NULL;
+	ok = ok && CHECK(f) && CHECK_EQ_INT(ftruncate(fileno(f), s->mem), 0);
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+static void remove_snapshot_dir(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Replace DIR/NAME (or a path) with a FIFO nobody writes to. */
+static void make_fifo(const char *path)
+{
+	unlink(path);
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+}
+
+/*
+ * snapshot_open on whole directories. A FIFO where a file should be made
+ * restore block forever in open() (state, memory, or a disk named by the
+ * state): each is refused at once as not a regular file.
+ */
+TEST(restore_open_refuses_special_files)
+{
+	struct snapshot_image *img = calloc(1, sizeof(*img));
+	char dir[64], path[128], err[512];
+	struct vmspec s;
+
+	if (!CHECK(img))
+		return;
+	spec_default(&s);
+	s.nr_disks = 2;
+	if (make_snapshot_dir(&s, dir, sizeof(dir))) {
+		if (!CHECK_EQ_INT(snapshot_open(dir, img, err, sizeof(err)), 0))
+			FAIL("good snapshot refused: %s", err);
+		else
+			snapshot_close(img);
+
+		snprintf(path, sizeof(path), "%s/memory", dir);
+		make_fifo(path);
+		err[0] = '\0';
+		CHECK(snapshot_open(dir, img, err, sizeof(err)) < 0);
+		CHECK_CONTAINS(err, "not a regular file");
+		unlink(path);
+
+		make_fifo(s.path[1]);
+		err[0] = '\0';
+		CHECK(snapshot_open(dir, img, err, sizeof(err)) < 0);
+		CHECK_CONTAINS(err, "not a regular file or block device");
+		unlink(s.path[1]);
+
+		snprintf(path, sizeof(path), "%s/state", dir);
+		make_fifo(path);
+		err[0] = '\0';
+		CHECK(snapshot_open(dir, img, err, sizeof(err)) < 0);
+		CHECK_CONTAINS(err, "not a regular file");
+		remove_snapshot_dir(dir);
+	}
+	free(img);
+	remove_disks();
 }
