@@ -55,7 +55,8 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/vfio.c devices/vfio-host.c \
 	fdt/fdt.c \
-	migration/state.c migration/snapshot.c migration/restore.c irq/gic_state.c \
+	migration/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
+	irq/gic_state.c \
 	control/control.c
 OBJS := $(SRCS:%.c=build/%.o)
 
@@ -63,9 +64,8 @@ OBJS := $(SRCS:%.c=build/%.o)
 UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
-	fdt/fdt.c \
-	devices/vfio-host.c \
-	migration/state.c
+	devices/virtio/console.c fdt/fdt.c devices/vfio-host.c \
+	migration/state.c migration/restore_config.c migration/restore.c control/control.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build

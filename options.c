@@ -299,7 +299,7 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static bool name_is_valid(const char *name)
+bool vm_name_is_valid(const char *name)
 {
 	size_t len = strlen(name);
 
@@ -386,7 +386,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			cfg->dump_dtb = optarg;
 			break;
 		case OPT_NAME:
-			if (!name_is_valid(optarg)) {
+			if (!vm_name_is_valid(optarg)) {
 				fprintf(err, "lvmm: invalid name '%s' (1-%d characters of A-Z a-z 0-9 . _ -, not starting with . or -)\n",
 					optarg, LVMM_NAME_MAX);
 				return OPTIONS_ERROR;

@@ -102,6 +102,9 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 				      FILE *out, FILE *err);
 void options_usage_run(FILE *out);
 
+/* --name's rule, also applied to a restored snapshot's saved name. */
+bool vm_name_is_valid(const char *name);
+
 const char *irqchip_model_name(enum irqchip_model model);
 int irqchip_model_parse(const char *s, enum irqchip_model *model);
 

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define REQUEST_MAX 4096
+/* "snapshot 1 " and any absolute path fit. */
+#define REQUEST_MAX (PATH_MAX + 64)
 #define REPLY_MAX 8192
 
 int control_runtime_dir(char *buf, size_t len)
@@ -79,28 +81,101 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+int control_take_line(char *buf, size_t n)
+{
+	char *nl = memchr(buf, '\n', n);
+	size_t len;
+
+	if (!nl)
+		return -E2BIG;
+	len = nl - buf;
+	if (memchr(buf, '\0', len))
+		return -EINVAL;
+	if (len && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return len;
+}
+
+int control_parse_request(const char *line, struct control_req *req, char *err, size_t errlen)
+{
+	static const char *const simple[] = {
+		[CONTROL_INFO] = "info",
+		[CONTROL_PAUSE] = "pause",
+		[CONTROL_RESUME] = "resume",
+		[CONTROL_STOP] = "stop",
+	};
+
+	memset(req, 0, sizeof(*req));
+	for (unsigned int i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+		if (!strcmp(line, simple[i])) {
+			req->op = i;
+			return 0;
+		}
+	}
+	if (!strncmp(line, "snapshot ", 9)) {
+		/* "snapshot 0|1 DIR": the client made DIR absolute (the VM's cwd is not its). */
+		if ((line[9] != '0' && line[9] != '1') || line[10] != ' ' || line[11] != '/') {
+			snprintf(err, errlen, "bad request (snapshot 0|1 ABSOLUTE-DIR)");
+			return -EINVAL;
+		}
+		req->op = CONTROL_SNAPSHOT;
+		req->stop = line[9] == '1';
+		req->dir = line + 11;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown request");
+	return -EINVAL;
+}
+
+/*
+ * The runtime directory holds the sockets clients trust: it must be ours
+ * and writable by nobody else, or another user could swap a VM's socket
+ * for theirs (e.g. a /tmp/lvmm-UID made before we ran).
+ */
+static int check_runtime_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		snprintf(err, errlen, "runtime directory %s is not a directory of ours that only we can write (owner %u, mode %03o): not trusting it (see LVMM_RUNTIME_DIR)",
+			 dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 static void serve_one(struct control *c, int fd)
 {
 	char req[REQUEST_MAX], reply[REPLY_MAX];
 	size_t n = 0;
+	int len = -E2BIG;
 
 	/* One line; a client that sends nothing for 5 s is dropped. */
-	while (n < sizeof(req) - 1) {
+	while (n < sizeof(req)) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t r;
 
 		if (poll(&p, 1, 5000) <= 0)
 			return;
-		r = read(fd, req + n, sizeof(req) - 1 - n);
+		r = read(fd, req + n, sizeof(req) - n);
 		if (r <= 0)
 			return;
 		n += r;
-		if (memchr(req, '\n', n))
+		len = control_take_line(req, n);
+		if (len != -E2BIG)
 			break;
 	}
-	req[n] = '\0';
-	req[strcspn(req, "\r\n")] = '\0';
-	c->handler(c->ctx, req, reply, sizeof(reply) - 1);
+	/* A request longer than the buffer is refused, not cut (a DIR cut short is another DIR). */
+	if (len < 0)
+		snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"%s\"}",
+			 len == -E2BIG ? "request too long" : "bad request (a NUL byte)");
+	else
+		c->handler(c->ctx, req, reply, sizeof(reply) - 1);
 	strcat(reply, "\n");
 	write_all(fd, reply, strlen(reply));
 }
@@ -149,6 +224,9 @@ int control_start(struct control *c, const char *name, control_handler handler, 
 		snprintf(err, errlen, "control: cannot create %s: %s", dir, strerror(-ret));
 		return ret;
 	}
+	ret = check_runtime_dir(dir, err, errlen);
+	if (ret)
+		return ret;
 	if (socket_path(name, c->path, sizeof(c->path)) || strlen(c->path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control: socket path for '%s' is too long", name);
 		return -ENAMETOOLONG;
@@ -212,13 +290,23 @@ void control_stop(struct control *c)
 int control_request(const char *name, const char *request, char *reply, size_t size,
 		    char *err, size_t errlen)
 {
-	char path[108], line[REQUEST_MAX];
+	char path[108], line[REQUEST_MAX], dir[256];
 	size_t n = 0;
 	int fd;
 
+	if ((size_t)snprintf(line, sizeof(line), "%s\n", request) >= sizeof(line)) {
+		snprintf(err, errlen, "request too long");
+		return -E2BIG;
+	}
 	if (socket_path(name, path, sizeof(path))) {
 		snprintf(err, errlen, "name '%s' is too long", name);
 		return -ENAMETOOLONG;
+	}
+	control_runtime_dir(dir, sizeof(dir));
+	if (access(dir, F_OK) == 0) {
+		fd = check_runtime_dir(dir, err, errlen);
+		if (fd)
+			return fd;
 	}
 	fd = connect_to(path);
 	if (fd < 0) {
@@ -228,7 +316,6 @@ int control_request(const char *name, const char *request, char *reply, size_t s
 			snprintf(err, errlen, "%s: %s", path, strerror(-fd));
 		return fd;
 	}
-	snprintf(line, sizeof(line), "%s\n", request);
 	if (write_all(fd, line, strlen(line))) {
 		close(fd);
 		snprintf(err, errlen, "'%s' closed the connection", name);
@@ -257,12 +344,14 @@ int control_request(const char *name, const char *request, char *reply, size_t s
 
 int control_list(char names[][72], int max)
 {
-	char dir[256];
+	char dir[256], err[512];
 	struct dirent *de;
 	DIR *d;
 	int n = 0;
 
 	control_runtime_dir(dir, sizeof(dir));
+	if (check_runtime_dir(dir, err, sizeof(err)))
+		return 0;
 	d = opendir(dir);
 	if (!d)
 		return 0;

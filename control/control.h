@@ -38,6 +38,31 @@ int control_request(const char *name, const char *request, char *reply, size_t s
 /* Names of VMs with a socket in the runtime directory (live or not). */
 int control_list(char names[][72], int max);
 
+/* A request, parsed. */
+enum control_op {
+	CONTROL_INFO,
+	CONTROL_PAUSE,
+	CONTROL_RESUME,
+	CONTROL_STOP,
+	CONTROL_SNAPSHOT,	/* "snapshot 0|1 DIR": DIR absolute, 1 = stop after */
+};
+
+struct control_req {
+	enum control_op op;
+	bool stop;
+	const char *dir;	/* points into the request line */
+};
+
+/*
+ * The request line of a connection: buf holds the n bytes read so far; the
+ * first line is NUL-terminated in place. Returns its length, -E2BIG when
+ * there is no complete line in the buffer (too long, or cut short), or
+ * -EINVAL for a NUL byte inside it. Pure: fuzzed and unit-tested.
+ */
+int control_take_line(char *buf, size_t n);
+/* Parse a request line. Returns 0, or -EINVAL with the reason in err. */
+int control_parse_request(const char *line, struct control_req *req, char *err, size_t errlen);
+
 /* JSON helpers for replies: a string with escapes, and field lookup. */
 void json_escape(const char *in, char *out, size_t size);
 /* Copy the value of "key" (string or bare) from a flat JSON object. */

@@ -479,6 +479,17 @@ static int uart_restore(struct device *dev, const struct state_section *s, char 
 			return -EINVAL;
 		}
 	}
+	/* Only values the registers can hold (the snapshot is untrusted input). */
+	for (unsigned int k = UART_KEY_IER; k <= UART_KEY_IRQ_LEVEL; k++) {
+		uint64_t max = k == UART_KEY_IER ? 0x0f : k == UART_KEY_FCR ? (FCR_ENABLE | 0xc0) :
+			       k >= UART_KEY_THR_IPENDING ? 1 : 0xff;
+
+		if (v[k] & ~max) {
+			snprintf(err, errlen, "%s: snapshot field %u (0x%llx) out of range", dev->name,
+				 k, (unsigned long long)v[k]);
+			return -EINVAL;
+		}
+	}
 	rx = ss_get(s, UART_KEY_RX, &rx_len);
 	if (!rx || rx_len > UART_RX_SIZE) {
 		snprintf(err, errlen, "%s: bad receive FIFO in snapshot", dev->name);

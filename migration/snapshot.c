@@ -323,36 +323,45 @@ static void reply_info(struct vmm *v, char *reply, size_t size, const char *extr
 		 extra ? extra : "");
 }
 
-void vmm_control(void *ctx, const char *req, char *reply, size_t size)
+void vmm_control(void *ctx, const char *line, char *reply, size_t size)
 {
 	struct vmm *v = ctx;
+	struct control_req req;
 	char err[512] = "";
 
-	if (!strcmp(req, "info")) {
+	if (control_parse_request(line, &req, err, sizeof(err))) {
+		reply_error(reply, size, err);
+		return;
+	}
+	switch (req.op) {
+	case CONTROL_INFO:
 		reply_info(v, reply, size, NULL);
-	} else if (!strcmp(req, "pause")) {
+		break;
+	case CONTROL_PAUSE:
 		vmm_pause(v, err, sizeof(err));
 		reply_info(v, reply, size, NULL);
-	} else if (!strcmp(req, "resume")) {
+		break;
+	case CONTROL_RESUME:
 		vmm_resume(v, err, sizeof(err));
 		reply_info(v, reply, size, NULL);
-	} else if (!strcmp(req, "stop")) {
+		break;
+	case CONTROL_STOP:
 		vm_request_exit(&v->vm, VM_EXIT_STOPPED);
 		reply_info(v, reply, size, ",\"stopping\":true");
-	} else if (!strncmp(req, "snapshot ", 9) && (req[9] == '0' || req[9] == '1') &&
-		   req[10] == ' ') {
+		break;
+	case CONTROL_SNAPSHOT: {
 		uint64_t t0 = now_ns();
 		char extra[4200], dir[4096];
 
-		if (vmm_snapshot(v, req + 11, req[9] == '1', err, sizeof(err))) {
+		if (vmm_snapshot(v, req.dir, req.stop, err, sizeof(err))) {
 			reply_error(reply, size, err);
 			return;
 		}
-		json_escape(req + 11, dir, sizeof(dir));
+		json_escape(req.dir, dir, sizeof(dir));
 		snprintf(extra, sizeof(extra), ",\"snapshot\":\"%s\",\"snapshot_ms\":%.1f%s", dir,
-			 (now_ns() - t0) / 1e6, req[9] == '1' ? ",\"stopping\":true" : "");
+			 (now_ns() - t0) / 1e6, req.stop ? ",\"stopping\":true" : "");
 		reply_info(v, reply, size, extra);
-	} else {
-		reply_error(reply, size, "unknown request");
+		break;
+	}
 	}
 }

@@ -32,6 +32,9 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t er
 /* The control channel's request handler (control.h). */
 void vmm_control(void *ctx, const char *request, char *reply, size_t size);
 
+/* A disk's serial: the virtio-blk ID, 20 bytes, as --disk serial= takes. */
+#define SNAPSHOT_SERIAL_MAX 20
+
 /* A snapshot opened for restore: checked, with its configuration. */
 struct snapshot_image {
 	char dir[4096];
@@ -41,7 +44,10 @@ struct snapshot_image {
 	int mem_fd;
 	uint64_t mem_size;
 	struct vm_config cfg;	/* the saved VM's configuration */
-	char strings[LVMM_MAX_DISKS + LVMM_MAX_NETS][4096];
+	/* What cfg's disk strings point to: one slot per disk, no shared pool. */
+	char disk_path[LVMM_MAX_DISKS][4096];
+	char disk_serial[LVMM_MAX_DISKS][SNAPSHOT_SERIAL_MAX + 1];
+	uint64_t disk_size[LVMM_MAX_DISKS];	/* each disk's size when saved */
 	uint64_t cntfrq;
 	uint64_t guest_counter;	/* the guest's counter at snapshot time */
 	uint64_t realtime_ns;	/* CLOCK_REALTIME at snapshot time */
@@ -55,6 +61,13 @@ struct snapshot_image {
  */
 int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t errlen);
 void snapshot_close(struct snapshot_image *img);
+/*
+ * img->cfg and the clock fields from the opened reader's "vm" section, every
+ * value checked as the command line's would be (counts, ranges, names,
+ * string lengths), and a "vcpu.N" section for each vCPU and no other. Pure:
+ * touches no file (the disks' sizes are checked by snapshot_open).
+ */
+int snapshot_parse_config(struct snapshot_image *img, char *err, size_t errlen);
 /* Map guest RAM from the memory file: copy-on-write and lazy, or a full copy. */
 int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char *err,
 			size_t errlen);

@@ -510,6 +510,14 @@ static int virtio_mmio_restore(struct device *dev, const struct state_section *s
 		snprintf(err, errlen, "%s: device features differ from the snapshot's", dev->name);
 		return -EINVAL;
 	}
+	/* What the registers can hold, and only features that were offered. */
+	if ((v[VT_DRIVER_FEATURES] & ~vdev->device_features) || v[VT_STATUS] > 0xff ||
+	    v[VT_DEVICE_FEATURES_SEL] > UINT32_MAX || v[VT_DRIVER_FEATURES_SEL] > UINT32_MAX ||
+	    v[VT_QUEUE_SEL] > UINT32_MAX || v[VT_ISR] & ~(uint64_t)(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG) ||
+	    v[VT_BROKEN] > 1) {
+		snprintf(err, errlen, "%s: snapshot's transport state out of range", dev->name);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&vdev->lock);
 	vdev->status = v[VT_STATUS];
 	vdev->driver_features = v[VT_DRIVER_FEATURES];
@@ -531,7 +539,13 @@ static int virtio_mmio_restore(struct device *dev, const struct state_section *s
 		}
 		if (ret)
 			break;
-		q->num = f[VQ_NUM] > q->num_max ? 0 : f[VQ_NUM];
+		if (f[VQ_NUM] > q->num_max || f[VQ_READY] > 1 || f[VQ_LAST_AVAIL] > UINT16_MAX ||
+		    f[VQ_USED_IDX] > UINT16_MAX) {
+			snprintf(err, errlen, "%s: queue %u in the snapshot is out of range", dev->name, i);
+			ret = -EINVAL;
+			break;
+		}
+		q->num = f[VQ_NUM];
 		q->desc_gpa = f[VQ_DESC];
 		q->avail_gpa = f[VQ_AVAIL];
 		q->used_gpa = f[VQ_USED];

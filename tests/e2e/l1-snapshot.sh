@@ -327,6 +327,113 @@ refusal_tests() {
 	wait $vm_pid
 }
 
+# Issue 8, bug 2: 8 disks, each with a serial (16 strings in the saved
+# configuration), snapshot and restore; the restored guest reads every
+# serial back from its device (a GET_ID request on the restored queue).
+serial_disks_test() {
+	local m=$1
+	local t="$tag/snapshot-8-disks-serials" name="serials" s=$snapdir/serials bad="" args="" i
+	rm -rf "$s"
+	i=0
+	while [ $i -lt 8 ]; do
+		truncate -s 0 /tmp/serial-disk$i.img
+		truncate -s 2M /tmp/serial-disk$i.img
+		args="$args -d /tmp/serial-disk$i.img,serial=lvmm-serial-$i-abcdef"
+		i=$((i + 1))
+	done
+	start_vm "$t-run" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --name "$name" \
+		$args -p "$GUEST_PARAMS lvmm.mode=counter"
+	wait_for "^TICK cpu=0 n=2 " "$vm_out" 120 || { fail "$t" "no ticks" "$vm_out"; kill -9 $vm_pid; return; }
+	echo serials >&7
+	wait_for "^SERIALS-DONE" "$vm_out" 30 || bad="no-serials-before"
+	"$LVMM" snapshot "$name" "$s" --stop >/tmp/snapout 2>&1 || bad="$bad snapshot:$(cat /tmp/snapout)"
+	wait $vm_pid
+	start_vm "$t-restore" restore "$s"
+	wait_for "^TICK cpu=0 " "$vm_out" 60 || bad="$bad restored-no-ticks"
+	echo serials >&7
+	wait_for "^SERIALS-DONE" "$vm_out" 30 || bad="$bad no-serials-after"
+	i=0
+	for d in a b c d e f g h; do
+		tr -d '\r' <"$vm_out" | grep -q "^SERIAL vd$d lvmm-serial-$i-abcdef\$" || bad="$bad vd$d-serial"
+		i=$((i + 1))
+	done
+	"$LVMM" stop "$name" >/dev/null 2>&1
+	wait $vm_pid
+	[ $? = 0 ] || bad="$bad exit-status"
+	if [ -z "$bad" ]; then
+		pass "$t"
+	else
+		fail "$t" "$bad" "$vm_out"
+	fi
+	rm -f /tmp/serial-disk*.img
+}
+
+# le32 FILE OFFSET: the little-endian u32 there; put_le32 FILE OFFSET VALUE.
+le32() { od -An -v -tu1 -j "$2" -N 4 "$1" | awk '{ printf "%.0f\n", $1 + $2 * 256 + $3 * 65536 + $4 * 16777216 }'; }
+put_le32() {
+	local esc="" i=0
+	while [ $i -lt 4 ]; do
+		esc="$esc\\$(printf %o $((($3 >> (8 * i)) & 255)))"
+		i=$((i + 1))
+	done
+	printf "$esc" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+# state_crc FILE: the CRC-32 a state file's trailer holds (of all but its last 8 bytes).
+state_crc() {
+	head -c $(($(wc -c <"$1") - 8)) "$1" | od -An -v -tu1 | awk '
+		BEGIN {
+			for (i = 0; i < 256; i++) {
+				c = i
+				for (k = 0; k < 8; k++)
+					c = and(c, 1) ? xor(3988292384, rshift(c, 1)) : rshift(c, 1)
+				t[i] = c
+			}
+			crc = 4294967295
+		}
+		{ for (j = 1; j <= NF; j++) crc = xor(t[and(xor(crc, $j), 255)], rshift(crc, 8)) }
+		END { printf "%.0f\n", xor(crc, 4294967295) }'
+}
+
+# Issue 8, bug 4: a state file whose saved name is "../x" (crafted from a
+# real one: the name entry rewritten, the checksum made right). Restoring
+# it must be refused with a message, and create no x.sock next to the
+# runtime directory.
+crafted_name_test() {
+	local s=$1 c=$snapdir/crafted-name t="$tag/snapshot-refuses/crafted-name" len pid i
+	rm -rf "$c"
+	mkdir -p "$c"
+	cp "$s/state" "$s/memory" "$c/"
+	len=$(wc -c <"$c/state")
+	# The vm section comes first; its 9th entry (at 24 + 40 + 8 * 24) is the name.
+	if [ "$(le32 "$c/state" 256)" != 9 ] || [ "$(state_crc "$c/state")" != "$(le32 "$c/state" $((len - 8)))" ]; then
+		fail "$t" "cannot craft: layout or CRC tool mismatch"
+		return
+	fi
+	put_le32 "$c/state" 264 4
+	printf '../x\000\000\000\000' | dd of="$c/state" bs=1 seek=272 conv=notrunc 2>/dev/null
+	put_le32 "$c/state" $((len - 8)) "$(state_crc "$c/state")"
+	rm -f "$LVMM_RUNTIME_DIR/../x.sock"
+	"$LVMM" restore "$c" </dev/null >/tmp/restout 2>&1 &
+	pid=$!
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do usleep 200000; i=$((i + 1)); done
+	if kill -0 $pid 2>/dev/null; then
+		kill -9 $pid
+		wait $pid
+		fail "$t" "restored and ran (socket: $(ls "$LVMM_RUNTIME_DIR/../x.sock" 2>&1))"
+		rm -f "$LVMM_RUNTIME_DIR/../x.sock"
+		return
+	fi
+	wait $pid
+	local rc=$?
+	if [ $rc = 1 ] && grep -qF "the snapshot's VM name '../x' is invalid" /tmp/restout &&
+		[ ! -e "$LVMM_RUNTIME_DIR/../x.sock" ]; then
+		pass "$t"
+	else
+		fail "$t" "status $rc: $(tr '\n' ' ' </tmp/restout) $(ls "$LVMM_RUNTIME_DIR/../x.sock" 2>&1)"
+	fi
+}
+
 snapshot_suites() {
 	for m in $models; do
 		[ "$m" = auto ] && continue
@@ -336,6 +443,8 @@ snapshot_suites() {
 		clock_test "$m"
 	done
 	refusal_tests "$(echo $models | cut -d' ' -f1)"
+	crafted_name_test $snapdir/refuse
+	serial_disks_test "$(echo $models | cut -d' ' -f1)"
 	if [ "$L1_GIC" = 3 ]; then
 		cross_host_save
 	else
