@@ -775,7 +775,9 @@ static void timer_result(const char *name, uint32_t n, uint64_t fire, uint8_t fl
 		/* The downtime took the deadline past: it fires as soon as the guest runs. */
 		if (seen < cval) {
 			ok = 0;
-			d_s("the deadline had not passed at the restore (downtime too short)");
+			d_s("at the restore the counter was ");
+			d_i(us(cval - seen) / 1000);
+			d_s(" ms short of the deadline (the counter went back, or too little downtime)");
 		} else {
 			ok = fire >= cval && (int64_t)(fire - seen) < (int64_t)TIMELY;
 			d_s("fired ");
