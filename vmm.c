@@ -457,25 +457,28 @@ static int step_vcpus(struct vmm *v)
 }
 
 /*
- * After irqchip_finalize: vCPU registers, the guest's counter, the vGIC,
- * then the devices (a device may drive its line: the vGIC must be there).
+ * The guest's two counters go on from where they were, read as at one
+ * moment at the snapshot (snapshots from before lvmm saved the physical
+ * one: vCPU 0's saved TIMER_CNT and PTIMER_CNT, read a few ioctls apart,
+ * give the difference). --clock advance moves both on by the wall-clock
+ * time since the snapshot. Timer compare values are in guest counter terms
+ * (restored with the registers), so deadlines keep.
  */
-static int step_restore_state(struct vmm *v)
+static int restore_counters(struct vmm *v, char *err, size_t errlen)
 {
-	struct snapshot_image *img = v->restore;
-	uint64_t mpidrs[LVMM_MAX_CPUS], guest_now = img->guest_counter;
-	const struct state_section *s;
-	struct device *dev;
-	bool offset_api = kvm_check_cap(&v->vm, KVM_CAP_COUNTER_OFFSET) > 0;
-	char err[512] = "";
+	const struct snapshot_image *img = v->restore;
+	const struct state_section *vm = sr_section(&img->reader, "vm");
+	const struct state_section *s = vcpu_section(v, 0);
+	uint64_t virt = img->guest_counter, phys = 0, saved_v = 0, saved_p = 0;
+	struct timer_offsets off;
+	bool has_phys;
 	int ret;
 
-	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
-		s = vcpu_section(v, i);
-		ret = vcpu_restore(&v->vm.vcpus[i], s, offset_api, err, sizeof(err));
-		if (ret)
-			goto fail;
-		mpidrs[i] = v->vm.vcpus[i].mpidr;
+	has_phys = vm && ss_get_u64(vm, VM_KEY_GUEST_PCOUNTER, &phys);
+	if (!has_phys && s && ss_get_u64(s, KVM_REG_ARM_TIMER_CNT, &saved_v) &&
+	    ss_get_u64(s, KVM_REG_ARM_PTIMER_CNT, &saved_p)) {
+		phys = virt + (saved_p - saved_v);
+		has_phys = true;
 	}
 	if (v->cfg->clock == CLOCK_ADVANCE) {
 		struct timespec ts;
@@ -484,22 +487,45 @@ static int step_restore_state(struct vmm *v)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 		if (now > img->realtime_ns)
-			guest_now += (unsigned __int128)(now - img->realtime_ns) * img->cntfrq /
-				     1000000000ULL;
+			virt += (unsigned __int128)(now - img->realtime_ns) * img->cntfrq /
+				1000000000ULL;
 	}
-	ret = timer_set_guest_counter(v->vm.vm_fd, guest_now);
-	if (ret < 0) {
-		snprintf(err, sizeof(err), "KVM_ARM_SET_COUNTER_OFFSET: %s", strerror(-ret));
-		goto fail;
-	}
-	/* Kernels before 6.4: the counter is written per vCPU. */
-	for (unsigned int i = 0; ret == 0 && i < v->vm.nr_vcpus; i++) {
-		ret = vcpu_set_reg(&v->vm.vcpus[i], KVM_REG_ARM_TIMER_CNT, guest_now);
+	timer_counter_offsets(&off, virt, phys + (virt - img->guest_counter), has_phys);
+	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
+		ret = timer_set_counters(v->vm.vcpus[i].fd, &off);
 		if (ret) {
-			snprintf(err, sizeof(err), "vcpu%u: setting the counter: %s", i, strerror(-ret));
-			goto fail;
+			snprintf(err, errlen, "vcpu%u: setting the guest's counters: %s", i,
+				 strerror(-ret));
+			return ret;
 		}
 	}
+	return 0;
+}
+
+/*
+ * After irqchip_finalize: vCPU registers, the guest's counters, the vGIC,
+ * then the devices (a device may drive its line: the vGIC must be there).
+ */
+static int step_restore_state(struct vmm *v)
+{
+	struct snapshot_image *img = v->restore;
+	uint64_t mpidrs[LVMM_MAX_CPUS];
+	const struct state_section *s;
+	struct device *dev;
+	char err[512] = "";
+	int ret;
+
+	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
+		s = vcpu_section(v, i);
+		/* The counters are set once for all vCPUs, below. */
+		ret = vcpu_restore(&v->vm.vcpus[i], s, true, err, sizeof(err));
+		if (ret)
+			goto fail;
+		mpidrs[i] = v->vm.vcpus[i].mpidr;
+	}
+	ret = restore_counters(v, err, sizeof(err));
+	if (ret)
+		goto fail;
 	ret = irqchip_restore(v->irqchip, &img->reader, mpidrs, err, sizeof(err));
 	if (ret)
 		goto fail;

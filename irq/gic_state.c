@@ -215,6 +215,33 @@ static void restore_level(struct gic_io *io, const struct state_section *s, uint
 	gic_attr(io, true, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, level_attr(hi, intid), &v);
 }
 
+/*
+ * GICD_IIDR goes first (arm-vgic.rst, arm-vgic-v3.rst): it tells KVM which
+ * behaviour of its vGIC the saved registers assume, and KVM's GICv2 ignores
+ * userspace writes to GICD_IGROUPR until it has been written. A snapshot
+ * without it (GICv2 ones from before lvmm saved it) gets this host's own
+ * value written back: its groups were read from a KVM that reports them
+ * as they are, and are then restored rather than dropped.
+ */
+static void restore_iidr(struct gic_io *io, const struct state_section *s)
+{
+	const uint32_t g = KVM_DEV_ARM_VGIC_GRP_DIST_REGS;
+	uint32_t len, v;
+	const void *p;
+
+	if (io->ret)
+		return;
+	p = ss_get(s, GICD_IIDR, &len);
+	if (p && len == 4)
+		memcpy(&v, p, 4);
+	else if (gic_attr(io, false, g, GICD_IIDR, &v))
+		return;
+	if (gic_attr(io, true, g, GICD_IIDR, &v) == -EINVAL)
+		snprintf(io->err, io->errlen,
+			 "this host's vGIC does not implement the snapshot's GICD_IIDR 0x%08x (revision %u): incompatible host",
+			 v, (v >> 12) & 0xf);
+}
+
 /* ---- GICv3 ---------------------------------------------------------------- */
 
 static void v3_save_dist(struct gic_io *io, struct state_writer *w, unsigned int nr_irqs)
@@ -444,6 +471,7 @@ static void v2_save_dist(struct gic_io *io, struct state_writer *w, unsigned int
 	const uint32_t g = KVM_DEV_ARM_VGIC_GRP_DIST_REGS;
 
 	sw_begin(w, "gic.dist", 1);
+	save32(io, w, g, 0, GICD_IIDR);
 	save32(io, w, g, 0, GICD_CTLR);
 	for (unsigned int i = 32; i < nr_irqs; i += 32) {
 		save32(io, w, g, 0, GICD_IGROUPR + i / 8);
@@ -585,7 +613,7 @@ int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const ui
 		const uint32_t g = KVM_DEV_ARM_VGIC_GRP_DIST_REGS;
 
 		if (dist) {
-			restore32(&io, dist, g, 0, GICD_IIDR);	/* before anything else */
+			restore_iidr(&io, dist);	/* before anything else */
 			restore32(&io, dist, g, 0, GICD_CTLR);
 		}
 		for (unsigned int c = 0; c < chip->nr_cpus; c++) {
@@ -612,8 +640,10 @@ int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const ui
 		return io.ret;
 	}
 
-	if (dist)
+	if (dist) {
+		restore_iidr(&io, dist);	/* before anything else, CPU registers too */
 		restore32(&io, dist, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0, GICD_CTLR);
+	}
 	for (unsigned int c = 0; c < chip->nr_cpus; c++) {
 		const struct state_section *s = need_cpu_section(&io, r, false, c);
 

@@ -132,8 +132,8 @@ struct state_section;
 int vcpu_save(struct vcpu *vcpu, struct state_writer *w, char *err, size_t errlen);
 /*
  * Set them back on a vCPU created and initialised with the saved features.
- * skip_counters: leave the counter registers alone (the VM-wide counter
- * offset sets them).
+ * skip_counters: leave the counter registers alone (the caller sets them:
+ * timer_set_counters).
  */
 int vcpu_restore(struct vcpu *vcpu, const struct state_section *s, bool skip_counters,
 		 char *err, size_t errlen);

@@ -87,10 +87,14 @@ int memory_save(int fd, const void *ram, uint64_t size)
 static void put_config(struct vmm *v, struct state_writer *w)
 {
 	const struct vm_config *cfg = v->cfg;
-	uint64_t cnt = 0;
+	uint64_t cnt = 0, pcnt = 0;
+	bool has_pcnt;
 	struct timespec ts;
 
-	vcpu_get_reg(&v->vm.vcpus[0], KVM_REG_ARM_TIMER_CNT, &cnt);
+	/* Both counters as at one moment: restore keeps their difference. */
+	has_pcnt = !timer_read_counters(v->vm.vcpus[0].fd, &cnt, &pcnt);
+	if (!has_pcnt)
+		vcpu_get_reg(&v->vm.vcpus[0], KVM_REG_ARM_TIMER_CNT, &cnt);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sw_begin(w, "vm", 1);
 	sw_put_u64(w, VM_KEY_MEM, cfg->mem_bytes);
@@ -100,6 +104,8 @@ static void put_config(struct vmm *v, struct state_writer *w)
 	sw_put_u64(w, VM_KEY_NR_IRQS, v->irqchip->nr_irqs);
 	sw_put_u64(w, VM_KEY_CNTFRQ, timer_host_freq());
 	sw_put_u64(w, VM_KEY_GUEST_COUNTER, cnt);
+	if (has_pcnt)
+		sw_put_u64(w, VM_KEY_GUEST_PCOUNTER, pcnt);
 	sw_put_u64(w, VM_KEY_REALTIME_NS, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
 	sw_put_str(w, VM_KEY_NAME, cfg->name);
 	sw_put_u64(w, VM_KEY_NR_DISKS, cfg->nr_disks);

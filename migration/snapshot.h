@@ -81,6 +81,8 @@ enum {
 	VM_KEY_CNTFRQ, VM_KEY_GUEST_COUNTER, VM_KEY_REALTIME_NS, VM_KEY_NAME, VM_KEY_NR_DISKS,
 	VM_KEY_NR_NETS, VM_KEY_RNG,
 };
+/* Optional: the guest's physical counter, at VM_KEY_GUEST_COUNTER's moment. */
+#define VM_KEY_GUEST_PCOUNTER 0x30
 #define VM_KEY_DISK(i, f) (0x100 + 0x10 * (i) + (f))	/* f: 0 path 1 ro 2 serial 3 size */
 #define VM_KEY_NET(i, f) (0x200 + 0x10 * (i) + (f))	/* f: 0 tapif 1 mac */
 

@@ -228,6 +228,7 @@ hostile_test
 # --- snapshot and restore -------------------------------------------------
 . /e2e/l1-snapshot.sh
 snapshot_suites
+. /e2e/l1-checkpoint.sh && checkpoint_suites	# interrupt and timer state across restores
 
 # --- VFIO platform/AMBA passthrough (last: it takes L1's RTC and GPIO) ----
 . /e2e/l1-vfio.sh

@@ -106,6 +106,21 @@ mk_hostile_guest() {
 	python3 -c 'import sys; sys.stdout.buffer.write(b"\xa5" * 65536)' >"$1/hostile-disk.img"
 }
 
+# mk_checkpoint_guest DIR: the bare-metal guest whose interrupt and timer
+# state the checkpoint tests carry through snapshot and restore
+# (checkpoint/checkpoint.c), as DIR/checkpoint.bin.
+mk_checkpoint_guest() {
+	local cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
+	[ "$(uname -m)" = aarch64 ] && cc=gcc objcopy=objcopy
+	$cc -O2 -ffreestanding -nostdlib -nostartfiles -static -mstrict-align \
+		-mgeneral-regs-only -fno-pic -fno-stack-protector -Wall -Wextra -Werror \
+		-Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+		-T "$e2e_dir/checkpoint/checkpoint.lds" \
+		-o "$1/checkpoint.elf" "$e2e_dir/checkpoint/checkpoint.c" || return 1
+	$objcopy -O binary "$1/checkpoint.elf" "$1/checkpoint.bin"
+	rm "$1/checkpoint.elf"
+}
+
 # mk_l1_initramfs OUT EXTRA_DIR: busybox, lvmm, the guest kernel and
 # initramfs, the L1 scripts, and anything in EXTRA_DIR (copied to /).
 mk_l1_initramfs() {
@@ -121,6 +136,7 @@ mk_l1_initramfs() {
 	mk_flat_binary "$d/flat.bin" off
 	mk_flat_binary "$d/flat-loop.bin" loop
 	mk_hostile_guest "$d" || return 1
+	mk_checkpoint_guest "$d" || return 1
 	mk_blkbench "$d/e2e/blkbench" || return 1
 	cp "$e2e_dir"/l1-*.sh "$d/e2e/"
 	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
