@@ -399,18 +399,27 @@ state_crc() {
 # it must be refused with a message, and create no x.sock next to the
 # runtime directory.
 crafted_name_test() {
-	local s=$1 c=$snapdir/crafted-name t="$tag/snapshot-refuses/crafted-name" len pid i
+	local s=$1 c=$snapdir/crafted-name t="$tag/snapshot-refuses/crafted-name" len pid i off end
 	rm -rf "$c"
 	mkdir -p "$c"
 	cp "$s/state" "$s/memory" "$c/"
 	len=$(wc -c <"$c/state")
-	# The vm section comes first; its 9th entry (at 24 + 40 + 8 * 24) is the name.
-	if [ "$(le32 "$c/state" 256)" != 9 ] || [ "$(state_crc "$c/state")" != "$(le32 "$c/state" $((len - 8)))" ]; then
+	# The vm section comes first (entries from byte 64 to 64 + its length):
+	# find its name entry (key 9) by walking the entries, u64 key, u32 len,
+	# u32 0, then the data padded to 8.
+	off=64
+	end=$((64 + $(le32 "$c/state" 60)))
+	while [ $off -lt $end ] && [ "$(le32 "$c/state" $off)" != 9 ]; do
+		off=$((off + 16 + ($(le32 "$c/state" $((off + 8))) + 7) / 8 * 8))
+	done
+	# "../x" is 4 bytes: the entry keeps its padded size if the saved name had 5 to 8.
+	if [ $off -ge $end ] || [ $((($(le32 "$c/state" $((off + 8))) + 7) / 8)) != 1 ] ||
+		[ "$(state_crc "$c/state")" != "$(le32 "$c/state" $((len - 8)))" ]; then
 		fail "$t" "cannot craft: layout or CRC tool mismatch"
 		return
 	fi
-	put_le32 "$c/state" 264 4
-	printf '../x\000\000\000\000' | dd of="$c/state" bs=1 seek=272 conv=notrunc 2>/dev/null
+	put_le32 "$c/state" $((off + 8)) 4
+	printf '../x\000\000\000\000' | dd of="$c/state" bs=1 seek=$((off + 16)) conv=notrunc 2>/dev/null
 	put_le32 "$c/state" $((len - 8)) "$(state_crc "$c/state")"
 	rm -f "$LVMM_RUNTIME_DIR/../x.sock"
 	"$LVMM" restore "$c" </dev/null >/tmp/restout 2>&1 &
