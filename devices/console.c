@@ -68,17 +68,18 @@ int console_out_init(struct console_out *co, const char *name, int fd, size_t ca
 	co->space_mark = MIN(space_mark, cap);
 	co->on_space = on_space;
 	co->ctx = ctx;
-	if (fd >= 0) {
-		co->buf = malloc(cap);
-		if (!co->buf)
-			return -ENOMEM;
-	}
 	pthread_mutex_init(&co->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&co->cond, NULL);
 	pthread_cond_init(&co->progress, &attr);
 	pthread_condattr_destroy(&attr);
+	/* Without it (-ENOMEM) destroy still works. */
+	if (fd >= 0) {
+		co->buf = malloc(cap);
+		if (!co->buf)
+			return -ENOMEM;
+	}
 	return 0;
 }
 

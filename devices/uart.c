@@ -704,6 +704,7 @@ struct device *uart_create(const char *name, uint64_t base, unsigned int irq,
 	}
 	if (console_out_init(&u->out, name, opts->out_fd, CONSOLE_OUT_SIZE, UART_TX_LOAD,
 			     uart_out_space, u)) {
+		console_out_destroy(&u->out);
 		free(u->marker_window);
 		free(u);
 		return NULL;
