@@ -62,7 +62,8 @@ OBJS := $(SRCS:%.c=build/%.o)
 # Logic that needs no KVM, built for the build machine and unit-tested here.
 UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
-	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c fdt/fdt.c \
+	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/console.c \
+	fdt/fdt.c \
 	devices/vfio-host.c \
 	migration/state.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)

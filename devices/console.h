@@ -32,7 +32,7 @@ unsigned int console_filter(struct console_escape *st, const uint8_t *in, unsign
  * output into a sink: one warning, then bytes are counted and dropped,
  * and the device sees room again so the guest never waits for it.
  */
-#define CONSOLE_OUT_SIZE 65536
+#define CONSOLE_OUT_SIZE 16384
 
 struct console_out {
 	char name[32];		/* the device's, for messages */
