@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-console with one port (no MULTIPORT): the guest's hvc0. Output
- * chains are written to stdout as they come; terminal input is read only
- * while the guest has posted receive buffers, so none is dropped.
+ * virtio-console with one port (no MULTIPORT): the guest's hvc0. Terminal
+ * input is read only while the guest has posted receive buffers, so none
+ * is dropped.
+ *
+ * Output chains are copied into the console's output buffer (console.c),
+ * which a thread of its own writes to stdout: the worker never waits for
+ * the host. When the buffer is full, the chain being copied stays with
+ * the device and is not returned to the guest until all of it is in the
+ * buffer: the guest waits (Linux's hvc driver spins for it), nothing is
+ * lost. For a snapshot such a chain goes back to the ring and the count of
+ * its bytes already taken is saved, with the buffer's unwritten bytes.
  */
 #include "virtio.h"
 #include "../console.h"
@@ -20,6 +28,11 @@
 #define RX_QUEUE 0
 #define TX_QUEUE 1
 
+/* Wake the worker when the output buffer has this much room again. */
+#define CONSOLE_OUT_MARK 4096
+
+enum { KEY_INPUT = VIRTIO_KEY_DEVICE, KEY_OUTPUT, KEY_TX_TAKEN };
+
 struct virtio_console {
 	struct virtio_dev *vdev;
 	struct virtio_console_opts opts;
@@ -29,25 +42,77 @@ struct virtio_console {
 	unsigned int n_pending;
 	struct virtq_elem elem;
 	unsigned long rx_bytes, tx_bytes;
+
+	struct console_out out;
+	int space_efd;		/* the writer made room */
+	struct virtq_elem tx_elem;
+	bool tx_held;		/* tx_elem is popped, not all of it taken */
+	uint32_t tx_taken;	/* bytes of the current chain in the buffer */
 };
 
-/* Guest output: every chain goes to out_fd, whole. Lock held. */
+/* Guest output: chains go into the output buffer, whole. Lock held. */
+/*
+ * Whether a transmit chain is held from the live ring. One from a ring the
+ * driver has since disabled is forgotten: it must neither be pushed nor be
+ * given back to the new ring (stepping its index back would hand the
+ * device a stale slot).
+ */
+static bool console_tx_held(struct virtio_console *con)
+{
+	if (con->tx_held && !virtq_elem_live(&con->vdev->vqs[TX_QUEUE], &con->tx_elem)) {
+		con->tx_held = false;
+		con->tx_taken = 0;
+	}
+	return con->tx_held;
+}
+
 static void console_tx(struct virtio_console *con)
 {
 	struct virtio_dev *vdev = con->vdev;
 	struct virtq *q = &vdev->vqs[TX_QUEUE];
+	struct virtq_elem *e = &con->tx_elem;
 	bool used = false;
 
-	while (virtio_pop(vdev, q, &con->elem)) {
-		struct virtq_elem *e = &con->elem;
+	/* A broken device waits for its reset, which forgets a held chain. */
+	while (virtio_is_live(vdev)) {
+		if (!console_tx_held(con)) {
+			if (!virtio_pop(vdev, q, e))
+				break;
+			con->tx_held = true;
+			/* A chain put back for a snapshot: skip what was taken. */
+			con->tx_taken = MIN(con->tx_taken, e->out_len);
+		}
+		while (con->tx_taken < e->out_len) {
+			uint8_t chunk[4096];
+			size_t n = MIN(console_out_room(&con->out), sizeof(chunk));
 
-		for (unsigned int i = 0; i < e->n_out && con->opts.out_fd >= 0; i++)
-			write_all(con->opts.out_fd, e->iov[i].iov_base, e->iov[i].iov_len);
-		con->tx_bytes += e->out_len;
+			n = MIN(n, e->out_len - con->tx_taken);
+			if (!n)
+				break;
+			iov_to_buf(e->iov, e->n_out, con->tx_taken, chunk, n);
+			console_out_write(&con->out, chunk, n, false);
+			con->tx_taken += n;
+			con->tx_bytes += n;
+		}
+		if (con->tx_taken < e->out_len)
+			break;	/* the buffer is full: the chain waits */
 		used |= virtq_push(q, e, 0);
+		con->tx_held = false;
+		con->tx_taken = 0;
 	}
 	if (used)
 		virtio_notify_used(vdev, q);
+}
+
+/* From the output thread: room again, let the worker go on. */
+static void console_out_space(void *ctx)
+{
+	struct virtio_console *con = ctx;
+	uint64_t one = 1;
+
+	/* It fails only with the counter full: the worker wakes anyway. */
+	if (write(con->space_efd, &one, sizeof(one)) < 0)
+		return;
 }
 
 /* Move pending input into receive buffers. Lock held. */
@@ -106,13 +171,17 @@ static unsigned int console_poll_fds(struct virtio_dev *vdev, struct pollfd *ext
 			  con->n_pending < sizeof(con->pending) / 2;
 
 	extra[0] = (struct pollfd){ .fd = want_input ? con->opts.in_fd : -1, .events = POLLIN };
-	return 1;
+	extra[1] = (struct pollfd){ .fd = con->space_efd, .events = POLLIN };
+	return 2;
 }
 
 static void console_process(struct virtio_dev *vdev, const struct pollfd *extra)
 {
 	struct virtio_console *con = vdev->priv;
 	bool quit = extra[0].revents && console_read_input(con);
+
+	if (extra[1].revents)
+		virtio_drain_eventfd(con->space_efd);
 
 	console_tx(con);
 	console_rx(con);
@@ -132,13 +201,54 @@ static void console_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_console *con = vdev->priv;
 
-	snprintf(buf, len, " rx_bytes=%lu tx_bytes=%lu", con->rx_bytes, con->tx_bytes);
+	snprintf(buf, len, " rx_bytes=%lu tx_bytes=%lu tx_dropped=%llu", con->rx_bytes,
+		 con->tx_bytes, (unsigned long long)console_out_dropped(&con->out));
+}
+
+static void console_wake_worker(struct virtio_console *con)
+{
+	console_out_space(con);
+}
+
+/*
+ * The worker stopped (a snapshot, or the end): a chain not all taken goes
+ * back to the ring, so a snapshot has it; tx_taken says how much of it the
+ * buffer already has, and the next pop skips that.
+ */
+static void console_stopped(struct virtio_dev *vdev)
+{
+	struct virtio_console *con = vdev->priv;
+
+	pthread_mutex_lock(&vdev->lock);
+	if (console_tx_held(con)) {
+		/* The last one taken from the live ring: give it back. */
+		vdev->vqs[TX_QUEUE].last_avail--;
+		con->tx_held = false;
+		/* After a restart, take it again without waiting for a kick. */
+		console_wake_worker(con);
+	}
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void console_reset(struct virtio_dev *vdev)
+{
+	struct virtio_console *con = vdev->priv;
+
+	/* That chain belongs to the old queue; its bytes taken still go out. */
+	con->tx_held = false;
+	con->tx_taken = 0;
 }
 
 static void console_free(struct virtio_dev *vdev)
 {
 	struct virtio_console *con = vdev->priv;
 
+	if (!con)
+		return;
+	/* What the guest wrote up to now still goes out, if stdout takes it. */
+	console_out_destroy(&con->out);
+	if (con->space_efd >= 0)
+		close(con->space_efd);
 	free(con);
 	vdev->priv = NULL;
 }
@@ -146,24 +256,45 @@ static void console_free(struct virtio_dev *vdev)
 static void console_save(struct virtio_dev *vdev, struct state_writer *w)
 {
 	struct virtio_console *con = vdev->priv;
+	uint8_t *out = malloc(CONSOLE_OUT_SIZE);
+	size_t n = out ? console_out_pending(&con->out, out, CONSOLE_OUT_SIZE) : 0;
 
 	/* Typed input the guest has not received yet. */
-	sw_put(w, VIRTIO_KEY_DEVICE, con->pending, con->n_pending);
+	sw_put(w, KEY_INPUT, con->pending, con->n_pending);
+	/* Output stdout has not taken yet, and how much of the next chain that is. */
+	if (!out)
+		w->error = w->error ?: -ENOMEM;
+	sw_put(w, KEY_OUTPUT, out, n);
+	sw_put_u64(w, KEY_TX_TAKEN, con->tx_taken);
+	free(out);
 }
 
 static int console_restore(struct virtio_dev *vdev, const struct state_section *s, char *err,
 			   unsigned int errlen)
 {
 	struct virtio_console *con = vdev->priv;
-	uint32_t len;
-	const void *p = ss_get(s, VIRTIO_KEY_DEVICE, &len);
+	uint32_t len, out_len = 0;
+	const void *p = ss_get(s, KEY_INPUT, &len);
+	const void *out = ss_get(s, KEY_OUTPUT, &out_len);
+	uint64_t taken = 0;
 
 	if (!p || len > sizeof(con->pending)) {
 		snprintf(err, errlen, "%s: bad pending input in snapshot", vdev->dev.name);
 		return -EINVAL;
 	}
+	/* Output and tx_taken are absent in older snapshots. */
+	if ((out && out_len > CONSOLE_OUT_SIZE) ||
+	    (ss_get_u64(s, KEY_TX_TAKEN, &taken) && taken > UINT32_MAX)) {
+		snprintf(err, errlen, "%s: bad pending output in snapshot", vdev->dev.name);
+		return -EINVAL;
+	}
 	memcpy(con->pending, p, len);
 	con->n_pending = len;
+	if (out && out_len)
+		console_out_write(&con->out, out, out_len, true);
+	con->tx_taken = taken;
+	/* Chains and input may be waiting: look at the queues once started. */
+	console_wake_worker(con);
 	return 0;
 }
 
@@ -177,6 +308,8 @@ static const struct virtio_ops console_ops = {
 	.config_read = console_config_read,
 	.poll_fds = console_poll_fds,
 	.process = console_process,
+	.stopped = console_stopped,
+	.reset = console_reset,
 	.free = console_free,
 	.stats = console_stats,
 };
@@ -193,8 +326,26 @@ struct device *virtio_console_create(const char *name, uint64_t base, unsigned i
 		return NULL;
 	}
 	con->opts = *opts;
+	con->space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (con->space_efd < 0) {
+		*err = -errno;
+		free(con);
+		return NULL;
+	}
+	*err = console_out_init(&con->out, name, opts->out_fd, CONSOLE_OUT_SIZE,
+				CONSOLE_OUT_MARK, console_out_space, con);
+	/* The writer only waits until there is output: it can start now. */
+	*err = *err ?: console_out_start(&con->out);
+	if (*err) {
+		console_out_destroy(&con->out);
+		close(con->space_efd);
+		free(con);
+		return NULL;
+	}
 	vdev = virtio_mmio_create(name, base, intid, &console_ops, 0, env, con, err);
 	if (!vdev) {
+		console_out_destroy(&con->out);
+		close(con->space_efd);
 		free(con);
 		return NULL;
 	}

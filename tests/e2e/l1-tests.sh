@@ -225,6 +225,10 @@ for m in $models; do
 done
 hostile_test
 
+# --- the console: stalled stdout, a polling guest -------------------------
+. /e2e/l1-console.sh
+console_suites
+
 # --- snapshot and restore -------------------------------------------------
 . /e2e/l1-snapshot.sh
 snapshot_suites

@@ -121,6 +121,19 @@ mk_checkpoint_guest() {
 	rm "$1/checkpoint.elf"
 }
 
+# mk_poll_guest DIR: the bare-metal guest that polls the UART for input
+# (poll/poll.c), as DIR/poll.bin.
+mk_poll_guest() {
+	local cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
+	[ "$(uname -m)" = aarch64 ] && cc=gcc objcopy=objcopy
+	$cc -O2 -ffreestanding -nostdlib -nostartfiles -static -mstrict-align \
+		-mgeneral-regs-only -fno-pic -fno-stack-protector -Wall -Wextra -Werror \
+		-Wl,--build-id=none -T "$e2e_dir/hostile/hostile.lds" \
+		-o "$1/poll.elf" "$e2e_dir/poll/poll.c" || return 1
+	$objcopy -O binary "$1/poll.elf" "$1/poll.bin"
+	rm "$1/poll.elf"
+}
+
 # mk_l1_initramfs OUT EXTRA_DIR: busybox, lvmm, the guest kernel and
 # initramfs, the L1 scripts, and anything in EXTRA_DIR (copied to /).
 mk_l1_initramfs() {
@@ -137,6 +150,7 @@ mk_l1_initramfs() {
 	mk_flat_binary "$d/flat-loop.bin" loop
 	mk_hostile_guest "$d" || return 1
 	mk_checkpoint_guest "$d" || return 1
+	mk_poll_guest "$d" || return 1
 	mk_blkbench "$d/e2e/blkbench" || return 1
 	cp "$e2e_dir"/l1-*.sh "$d/e2e/"
 	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
