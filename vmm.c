@@ -154,6 +154,13 @@ static int step_boot_files(struct vmm *v)
 	}
 	ret = boot_layout_compute(&v->image, v->initrd.size, RAM_BASE, cfg->mem_bytes,
 				  &v->layout, &need);
+	if (ret == -EFBIG) {
+		pr_err("kernel '%s' does not give its size (no Image header, or image_size 0), so initrd and device tree go below %llu MiB, and the kernel file (%llu MiB)%s and the device tree (2 MiB) do not fit there",
+		       kernel, BOOT_UNSIZED_WINDOW / SZ_1M,
+		       (unsigned long long)ALIGN_UP(v->image.image_size, SZ_1M) / SZ_1M,
+		       cfg->initrd ? " with the initrd" : "");
+		return ret;
+	}
 	if (ret) {
 		pr_err("guest memory of %llu MiB is too small for the kernel (%llu MiB)%s and the device tree (2 MiB): give at least %llu MiB (-m)",
 		       (unsigned long long)(cfg->mem_bytes / SZ_1M),
