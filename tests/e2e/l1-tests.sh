@@ -184,12 +184,16 @@ fi
 truncate -s 48M /tmp/big.initrd
 cp /Image /tmp/noread.Image
 chmod 000 /tmp/noread.Image
-expect_error "$tag/err-missing-kernel" 1 "kernel '/nonexistent': No such file or directory" run -k /nonexistent
+expect_error "$tag/err-missing-kernel" 1 "Unable to open kernel /nonexistent: No such file or directory" run -k /nonexistent
 expect_error "$tag/err-empty-kernel" 1 "kernel '/tmp/empty' is empty" run -k /tmp/empty
 expect_error "$tag/err-kernel-is-dir" 1 "kernel '/tmp' is not a regular file" run -k /tmp
 AS_USER="start-stop-daemon -S -c nobody:nogroup -x" \
-	expect_error "$tag/err-unreadable-kernel" 1 "kernel '/tmp/noread.Image': Permission denied" \
+	expect_error "$tag/err-unreadable-kernel" 1 "Unable to open kernel /tmp/noread.Image: Permission denied" \
 	run -k /tmp/noread.Image
+# lkvm's options: kvm-unit-tests' probe for a missing kernel, and a refused one.
+expect_error "$tag/err-lkvm-probe" 1 "Fatal: Unable to open kernel _NO_FILE_4Uhere_" \
+	run --nodefaults --network mode=none --loglevel=warning --kernel _NO_FILE_4Uhere_ --cpus 1
+expect_error "$tag/err-lkvm-refused" 2 "kvmtool's --pmu is not supported" run -k /Image --pmu
 expect_error "$tag/err-missing-initrd" 1 "initrd '/nonexistent': No such file or directory" run -k /Image -i /nonexistent
 expect_error "$tag/err-initrd-does-not-fit" 1 "too small for the kernel" run -k /Image -i /tmp/big.initrd -m 40
 expect_error "$tag/err-mem-too-small" 1 "give at least" run -k /Image -m 4
