@@ -67,7 +67,7 @@ UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c ti
 	migration/state.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build
+.PHONY: kvm-unit-tests all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -142,6 +142,15 @@ check: build/unit-tests build/unit-tests-asan fuzz-build lvmm
 
 demo: lvmm
 	tests/e2e/demo
+
+# kvm-unit-tests against lvmm (and kvmtool's lkvm-static, if LKVM is given)
+# in the emulated host: a tree built by hand, never fetched or built here.
+kvm-unit-tests: lvmm
+	@if [ -z "$(KUT)" ]; then \
+		echo "make kvm-unit-tests needs KUT=DIR, a kvm-unit-tests tree built with ./configure --arch=arm64 --target=kvmtool (and LKVM=lkvm-static to run kvmtool beside lvmm)" >&2; \
+		exit 2; \
+	fi
+	tests/kut/run "$(KUT)" "$(LKVM)"
 
 bench: lvmm
 	bench/boot

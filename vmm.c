@@ -2,8 +2,8 @@
 /*
  * One VM from start to end. Bring-up is this ordered list:
  *
- *   1. boot files: kernel (or the host's), initrd; their layout in RAM
- *   2. /dev/kvm, the VM, the irqchip model
+ *   1. /dev/kvm, the VM, the irqchip model
+ *   2. boot files: kernel (or the host's), initrd; their layout in RAM
  *   3. guest RAM and its memory slot
  *   4. irqchip create (frame addresses)        [before any vCPU]
  *   5. devices: MMIO windows and SPIs
@@ -855,6 +855,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 	memset(res, 0, sizeof(*res));
 	v.vm.kvm_fd = v.vm.vm_fd = v.vm.exit_efd = -1;
 	v.control.listen_fd = v.control.stop_efd = -1;
+	v.kernel.fd = v.initrd.fd = -1;
 	pthread_mutex_init(&v.op_lock, NULL);
 	device_list_init(&v.devices);
 
@@ -881,10 +882,15 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 		if (ret)
 			goto out;
 		cfg = v.cfg;
-	} else {
-		ret = step_boot_files(&v);
 	}
-	ret = ret ?: step_kvm(&v, &model);
+	/*
+	 * The host first, then the files: a VM this host cannot run is
+	 * reported as such whatever the kernel (kvm-unit-tests' runner
+	 * probes with a missing kernel and skips a test on another error).
+	 */
+	ret = step_kvm(&v, &model);
+	if (!v.restore)
+		ret = ret ?: step_boot_files(&v);
 	ret = ret ?: step_ram(&v);
 	if (ret)
 		goto out;
