@@ -1,9 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A 16550A UART on MMIO (byte registers, reg-shift 0) as the guest console.
- * Transmission is instant: THR is always empty, so the THRE interrupt
- * follows every write. Input comes from a console thread reading stdin.
  * The interrupt is a level SPI: high while an enabled condition holds.
+ *
+ * Output: a THR write goes into the console's output buffer (console.c),
+ * which a thread of its own writes to stdout; a vCPU never waits for the
+ * host. THR reads empty (LSR.THRE and TEMT set) while that buffer has room
+ * for a FIFO load (16 bytes); when stdout does not take the bytes and it
+ * fills, THRE clears and the THRE interrupt comes back once there is room
+ * again: a guest that waits for THRE (Linux's driver does) waits, and loses
+ * nothing. A byte written while THRE is clear is dropped and counted, as a
+ * real transmit FIFO would lose it.
+ *
+ * Input: bytes from stdin are held in lvmm (up to UART_HELD_SIZE; beyond
+ * that the console thread stops reading stdin) and fed into the 16-byte
+ * receive FIFO the guest sees only while it listens: the receive interrupt
+ * is enabled (IER.RDI), or it polls (UART_POLL_READS reads of LSR in a row,
+ * nothing else in between, with the FIFO empty and THR empty). Linux's 8250
+ * driver clears the FIFO and reads RBR, throwing the byte away, while it
+ * opens the port with IER 0, and its console writes never read LSR more
+ * than twice in a row; so input typed before the guest opens its port is
+ * kept for it. A receiver reset (FCR clear-RX) puts the FIFO's bytes back
+ * in front of the held input, and when the receive interrupt is off it
+ * also ends polling until the guest polls (or listens) again.
  */
 #include "device.h"
 #include "console.h"
@@ -63,24 +82,35 @@
 #define MSR_RI 0x40
 #define MSR_DCD 0x80
 
-/*
- * The 16550A's receive FIFO. Bytes beyond it wait in the console thread
- * (and the host's tty/pipe), not here: the guest clears the FIFO when it
- * opens the port, and nothing that is still waiting may be lost to that.
- */
+/* The 16550A's FIFOs: what the guest sees of input, and a THR load. */
 #define UART_RX_SIZE 16
+#define UART_TX_LOAD 16
+/* Input waiting in lvmm for the guest to listen. */
+#define UART_HELD_SIZE 4096
+/* LSR reads in a row that make a guest a poller (Linux makes at most 2). */
+#define UART_POLL_READS 8
 
 struct uart {
 	struct device dev;
 	pthread_mutex_t lock;
-	pthread_cond_t rx_space;	/* the guest read RBR or began listening */
+	pthread_cond_t held_space;	/* held input moved into the FIFO */
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thr_ipending;
 	int irq_level;
 
+	/* The receive FIFO; rx_looped marks bytes the guest sent in loopback. */
 	uint8_t rx[UART_RX_SIZE];
+	bool rx_looped[UART_RX_SIZE];
 	unsigned int rx_head, rx_count;
+	/* Input not yet in the FIFO; room for a FIFO's worth put back. */
+	uint8_t held[UART_HELD_SIZE + UART_RX_SIZE];
+	unsigned int held_head, held_count;
+	bool rx_poll;		/* the guest polls LSR: feed the FIFO */
+	unsigned int lsr_run;	/* LSR reads in a row that count for rx_poll */
+
+	struct console_out out;
+	uint64_t tx_bytes, rx_bytes;
 
 	struct uart_console_opts opts;
 	pthread_t input_thread;
@@ -97,6 +127,12 @@ struct uart {
 static struct uart *to_uart(struct device *dev)
 {
 	return (struct uart *)dev;
+}
+
+/* THR empty as the guest sees it: room for a FIFO load. Lock held. */
+static bool uart_thre(struct uart *u)
+{
+	return (u->mcr & MCR_LOOP) || console_out_room(&u->out) >= UART_TX_LOAD;
 }
 
 /* Called with the lock held. */
@@ -122,12 +158,52 @@ static void uart_update_irq(struct uart *u)
 	}
 }
 
-static void uart_rx_push_locked(struct uart *u, uint8_t c)
+static void uart_rx_push_locked(struct uart *u, uint8_t c, bool looped)
 {
+	unsigned int at = (u->rx_head + u->rx_count) % UART_RX_SIZE;
+
 	if (u->rx_count == UART_RX_SIZE)
 		return;
-	u->rx[(u->rx_head + u->rx_count) % UART_RX_SIZE] = c;
+	u->rx[at] = c;
+	u->rx_looped[at] = looped;
 	u->rx_count++;
+}
+
+/* Move held input into the FIFO while the guest listens. Lock held. */
+static void uart_rx_feed(struct uart *u)
+{
+	bool moved = false;
+
+	if (!((u->ier & IER_RDI) || u->rx_poll) || (u->mcr & MCR_LOOP))
+		return;
+	while (u->held_count && u->rx_count < UART_RX_SIZE) {
+		uart_rx_push_locked(u, u->held[u->held_head], false);
+		u->held_head = (u->held_head + 1) % sizeof(u->held);
+		u->held_count--;
+		moved = true;
+	}
+	if (moved)
+		pthread_cond_signal(&u->held_space);
+}
+
+/*
+ * Receiver reset: input still in the FIFO goes back in front of the held
+ * bytes (lvmm never discards input); looped-back bytes go. Lock held.
+ */
+static void uart_rx_unread(struct uart *u)
+{
+	while (u->rx_count) {
+		unsigned int at = (u->rx_head + u->rx_count - 1) % UART_RX_SIZE;
+
+		u->rx_count--;
+		if (u->rx_looped[at])
+			continue;
+		/* held has UART_RX_SIZE spare: push_input stops at UART_HELD_SIZE. */
+		u->held_head = (u->held_head + sizeof(u->held) - 1) % sizeof(u->held);
+		u->held[u->held_head] = u->rx[at];
+		u->held_count++;
+	}
+	u->rx_head = 0;
 }
 
 static void uart_match_marker(struct uart *u, uint8_t c)
@@ -149,13 +225,29 @@ static void uart_match_marker(struct uart *u, uint8_t c)
 static void uart_transmit(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
-		uart_rx_push_locked(u, c);
+		uart_rx_push_locked(u, c, true);
+		u->thr_ipending = true;
 		return;
 	}
-	/* Unbuffered: the byte is out before the guest's store completes. */
-	if (u->opts.out_fd >= 0)
-		write_all(u->opts.out_fd, &c, 1);
+	/* Never blocks: a byte that finds no room is counted as dropped. */
+	if (console_out_write(&u->out, &c, 1, true))
+		u->tx_bytes++;
 	uart_match_marker(u, c);
+	/* THR empty again at once, unless stdout is behind. */
+	u->thr_ipending = uart_thre(u);
+}
+
+/* The output thread made room: THR is empty again. */
+static void uart_out_space(void *ctx)
+{
+	struct uart *u = ctx;
+
+	pthread_mutex_lock(&u->lock);
+	if (uart_thre(u)) {
+		u->thr_ipending = true;
+		uart_update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
 }
 
 static uint8_t uart_msr(struct uart *u)
@@ -176,12 +268,31 @@ static uint8_t uart_msr(struct uart *u)
 	return MSR_DCD | MSR_DSR | MSR_CTS;
 }
 
+/* An LSR read: polling for input starts the feed. Lock held. */
+static uint8_t uart_lsr_read(struct uart *u)
+{
+	bool thre = uart_thre(u);
+
+	if (!u->rx_count && thre) {
+		if (u->lsr_run < UART_POLL_READS && ++u->lsr_run == UART_POLL_READS) {
+			u->rx_poll = true;
+			uart_rx_feed(u);
+		}
+	} else {
+		u->lsr_run = 0;
+	}
+	/* TEMT follows THRE: lvmm's buffer is past the wire. */
+	return (thre ? LSR_THRE | LSR_TEMT : 0) | (u->rx_count ? LSR_DR : 0);
+}
+
 static void uart_mmio_read(struct device *dev, uint64_t offset, void *data, unsigned int len)
 {
 	struct uart *u = to_uart(dev);
 	uint8_t val = 0;
 
 	pthread_mutex_lock(&u->lock);
+	if (offset != UART_LSR)
+		u->lsr_run = 0;
 	switch (offset) {
 	case UART_RBR:
 		if (u->lcr & LCR_DLAB) {
@@ -190,7 +301,7 @@ static void uart_mmio_read(struct device *dev, uint64_t offset, void *data, unsi
 			val = u->rx[u->rx_head];
 			u->rx_head = (u->rx_head + 1) % UART_RX_SIZE;
 			u->rx_count--;
-			pthread_cond_signal(&u->rx_space);
+			u->rx_bytes++;
 		}
 		break;
 	case UART_IER:
@@ -209,7 +320,7 @@ static void uart_mmio_read(struct device *dev, uint64_t offset, void *data, unsi
 		val = u->mcr;
 		break;
 	case UART_LSR:
-		val = LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+		val = uart_lsr_read(u);
 		break;
 	case UART_MSR:
 		val = uart_msr(u);
@@ -218,6 +329,7 @@ static void uart_mmio_read(struct device *dev, uint64_t offset, void *data, unsi
 		val = u->scr;
 		break;
 	}
+	uart_rx_feed(u);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	memset(data, 0, len);
@@ -231,14 +343,13 @@ static void uart_mmio_write(struct device *dev, uint64_t offset, const void *dat
 	uint8_t val = *(const uint8_t *)data;
 
 	pthread_mutex_lock(&u->lock);
+	u->lsr_run = 0;
 	switch (offset) {
 	case UART_THR:
-		if (u->lcr & LCR_DLAB) {
+		if (u->lcr & LCR_DLAB)
 			u->dll = val;
-		} else {
+		else
 			uart_transmit(u, val);
-			u->thr_ipending = true;
-		}
 		break;
 	case UART_IER:
 		if (u->lcr & LCR_DLAB) {
@@ -246,17 +357,17 @@ static void uart_mmio_write(struct device *dev, uint64_t offset, const void *dat
 		} else {
 			/* Enabling THRI with an empty THR raises the interrupt. */
 			if ((val & IER_THRI) && !(u->ier & IER_THRI))
-				u->thr_ipending = true;
-			if ((val & IER_RDI) && !(u->ier & IER_RDI))
-				pthread_cond_signal(&u->rx_space);
+				u->thr_ipending = uart_thre(u);
 			u->ier = val & 0x0f;
 		}
 		break;
 	case UART_FCR:
+		/* Clearing the transmit FIFO keeps lvmm's buffer: it is past the wire. */
 		u->fcr = val & (FCR_ENABLE | 0xc0);
 		if (val & FCR_CLEAR_RX) {
-			u->rx_head = u->rx_count = 0;
-			pthread_cond_signal(&u->rx_space);
+			uart_rx_unread(u);
+			if (!(u->ier & IER_RDI))
+				u->rx_poll = false;
 		}
 		break;
 	case UART_LCR:
@@ -269,6 +380,7 @@ static void uart_mmio_write(struct device *dev, uint64_t offset, const void *dat
 		u->scr = val;
 		break;
 	}
+	uart_rx_feed(u);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 }
@@ -279,19 +391,17 @@ unsigned int uart_push_input(struct device *dev, const uint8_t *buf, unsigned in
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&u->lock);
-	/*
-	 * Input is held back while the guest does not listen (receive
-	 * interrupt off, as when no process has the port open): Linux clears
-	 * the FIFO when it opens the port, which would drop it.
-	 */
-	while ((u->ier & IER_RDI) && n < len && u->rx_count < UART_RX_SIZE)
-		uart_rx_push_locked(u, buf[n++]);
+	while (n < len && u->held_count < UART_HELD_SIZE) {
+		u->held[(u->held_head + u->held_count) % sizeof(u->held)] = buf[n++];
+		u->held_count++;
+	}
+	uart_rx_feed(u);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;
 }
 
-/* Queue all of buf, waiting for the guest to drain the FIFO: nothing is lost. */
+/* Queue all of buf, waiting for the guest to take held input: nothing is lost. */
 static int uart_push_all(struct uart *u, const uint8_t *buf, unsigned int len)
 {
 	while (len) {
@@ -302,8 +412,8 @@ static int uart_push_all(struct uart *u, const uint8_t *buf, unsigned int len)
 		if (!len)
 			break;
 		pthread_mutex_lock(&u->lock);
-		while (!u->stopping && (u->rx_count == UART_RX_SIZE || !(u->ier & IER_RDI)))
-			pthread_cond_wait(&u->rx_space, &u->lock);
+		while (!u->stopping && u->held_count >= UART_HELD_SIZE)
+			pthread_cond_wait(&u->held_space, &u->lock);
 		pthread_mutex_unlock(&u->lock);
 		if (u->stopping)
 			return -1;
@@ -364,10 +474,12 @@ static int uart_start(struct device *dev)
 	struct uart *u = to_uart(dev);
 	int ret;
 
-	if (u->opts.in_fd < 0)
-		return 0;
+	ret = console_out_start(&u->out);
+	if (ret || u->opts.in_fd < 0 || u->input_running)
+		return ret;
 	if (pipe(u->stop_pipe) < 0)
 		return -errno;
+	u->stopping = false;
 	ret = pthread_create(&u->input_thread, NULL, uart_input_thread, u);
 	if (ret) {
 		close(u->stop_pipe[0]);
@@ -382,17 +494,19 @@ static void uart_stop(struct device *dev)
 {
 	struct uart *u = to_uart(dev);
 
-	if (!u->input_running)
-		return;
-	pthread_mutex_lock(&u->lock);
-	u->stopping = true;
-	pthread_cond_broadcast(&u->rx_space);
-	pthread_mutex_unlock(&u->lock);
-	write_all(u->stop_pipe[1], "x", 1);
-	pthread_join(u->input_thread, NULL);
-	close(u->stop_pipe[0]);
-	close(u->stop_pipe[1]);
-	u->input_running = false;
+	if (u->input_running) {
+		pthread_mutex_lock(&u->lock);
+		u->stopping = true;
+		pthread_cond_broadcast(&u->held_space);
+		pthread_mutex_unlock(&u->lock);
+		write_all(u->stop_pipe[1], "x", 1);
+		pthread_join(u->input_thread, NULL);
+		close(u->stop_pipe[0]);
+		close(u->stop_pipe[1]);
+		u->input_running = false;
+	}
+	/* Last: what the guest wrote up to now still goes out. */
+	console_out_stop(&u->out);
 }
 
 static int uart_fdt(struct device *dev, void *fdt)
@@ -424,13 +538,26 @@ uint64_t uart_marker_seen_ns(struct device *dev)
 	return t;
 }
 
+static void uart_stats(struct device *dev, char *buf, unsigned int len)
+{
+	struct uart *u = to_uart(dev);
+
+	pthread_mutex_lock(&u->lock);
+	snprintf(buf, len, "tx_bytes=%llu tx_dropped=%llu rx_bytes=%llu",
+		 (unsigned long long)u->tx_bytes,
+		 (unsigned long long)console_out_dropped(&u->out),
+		 (unsigned long long)u->rx_bytes);
+	pthread_mutex_unlock(&u->lock);
+}
+
 static void uart_free(struct device *dev)
 {
 	struct uart *u = to_uart(dev);
 
 	uart_stop(dev);
+	console_out_destroy(&u->out);
 	pthread_mutex_destroy(&u->lock);
-	pthread_cond_destroy(&u->rx_space);
+	pthread_cond_destroy(&u->held_space);
 	free(u->marker_window);
 	free(u);
 }
@@ -438,13 +565,24 @@ static void uart_free(struct device *dev)
 enum {
 	UART_KEY_IER = 1, UART_KEY_LCR, UART_KEY_MCR, UART_KEY_SCR, UART_KEY_DLL, UART_KEY_DLM,
 	UART_KEY_FCR, UART_KEY_THR_IPENDING, UART_KEY_IRQ_LEVEL, UART_KEY_RX,
+	/* Optional (absent in older snapshots). */
+	UART_KEY_RX_HELD, UART_KEY_RX_POLL, UART_KEY_TX_PENDING,
 };
 
 static int uart_save(struct device *dev, struct state_writer *w)
 {
 	struct uart *u = to_uart(dev);
-	uint8_t rx[UART_RX_SIZE];
+	uint8_t rx[UART_RX_SIZE], *held, *tx;
+	unsigned int n_rx = 0;
+	size_t n_tx;
 
+	held = malloc(UART_HELD_SIZE + UART_RX_SIZE);
+	tx = malloc(CONSOLE_OUT_SIZE);
+	if (!held || !tx) {
+		free(held);
+		free(tx);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&u->lock);
 	sw_begin(w, dev->name, 1);
 	sw_put_u64(w, UART_KEY_IER, u->ier);
@@ -458,10 +596,19 @@ static int uart_save(struct device *dev, struct state_writer *w)
 	sw_put_u64(w, UART_KEY_IRQ_LEVEL, u->irq_level);
 	/* Received bytes the guest has not read yet: they must survive. */
 	for (unsigned int i = 0; i < u->rx_count; i++)
-		rx[i] = u->rx[(u->rx_head + i) % UART_RX_SIZE];
-	sw_put(w, UART_KEY_RX, rx, u->rx_count);
+		rx[n_rx++] = u->rx[(u->rx_head + i) % UART_RX_SIZE];
+	sw_put(w, UART_KEY_RX, rx, n_rx);
+	for (unsigned int i = 0; i < u->held_count; i++)
+		held[i] = u->held[(u->held_head + i) % sizeof(u->held)];
+	sw_put(w, UART_KEY_RX_HELD, held, u->held_count);
+	sw_put_u64(w, UART_KEY_RX_POLL, u->rx_poll);
+	/* So are bytes the guest wrote that stdout has not taken yet. */
+	n_tx = console_out_pending(&u->out, tx, CONSOLE_OUT_SIZE);
+	sw_put(w, UART_KEY_TX_PENDING, tx, n_tx);
 	sw_end(w);
 	pthread_mutex_unlock(&u->lock);
+	free(held);
+	free(tx);
 	return 0;
 }
 
@@ -469,9 +616,9 @@ static int uart_restore(struct device *dev, const struct state_section *s, char 
 			unsigned int errlen)
 {
 	struct uart *u = to_uart(dev);
-	uint64_t v[UART_KEY_IRQ_LEVEL + 1];
-	const void *rx;
-	uint32_t rx_len;
+	uint64_t v[UART_KEY_IRQ_LEVEL + 1], rx_poll = 0;
+	const void *rx, *held, *tx;
+	uint32_t rx_len, held_len = 0, tx_len = 0;
 
 	for (unsigned int k = UART_KEY_IER; k <= UART_KEY_IRQ_LEVEL; k++) {
 		if (!ss_get_u64(s, k, &v[k])) {
@@ -484,6 +631,17 @@ static int uart_restore(struct device *dev, const struct state_section *s, char 
 		snprintf(err, errlen, "%s: bad receive FIFO in snapshot", dev->name);
 		return -EINVAL;
 	}
+	held = ss_get(s, UART_KEY_RX_HELD, &held_len);
+	if (held && held_len > UART_HELD_SIZE) {
+		snprintf(err, errlen, "%s: bad held input in snapshot", dev->name);
+		return -EINVAL;
+	}
+	tx = ss_get(s, UART_KEY_TX_PENDING, &tx_len);
+	if (tx && tx_len > CONSOLE_OUT_SIZE) {
+		snprintf(err, errlen, "%s: bad pending output in snapshot", dev->name);
+		return -EINVAL;
+	}
+	ss_get_u64(s, UART_KEY_RX_POLL, &rx_poll);
 	pthread_mutex_lock(&u->lock);
 	u->ier = v[UART_KEY_IER];
 	u->lcr = v[UART_KEY_LCR];
@@ -493,9 +651,16 @@ static int uart_restore(struct device *dev, const struct state_section *s, char 
 	u->dlm = v[UART_KEY_DLM];
 	u->fcr = v[UART_KEY_FCR];
 	u->thr_ipending = v[UART_KEY_THR_IPENDING];
-	memcpy(u->rx, rx, rx_len);
-	u->rx_head = 0;
-	u->rx_count = rx_len;
+	u->rx_head = u->rx_count = 0;
+	for (uint32_t i = 0; i < rx_len; i++)
+		uart_rx_push_locked(u, ((const uint8_t *)rx)[i], false);
+	u->held_head = 0;
+	u->held_count = held ? held_len : 0;
+	if (u->held_count)
+		memcpy(u->held, held, u->held_count);
+	u->rx_poll = rx_poll;
+	if (tx && tx_len)
+		console_out_write(&u->out, tx, tx_len, true);
 	/* Drive the line to the saved level (GICv2 has no line-level state). */
 	u->irq_level = -1;
 	uart_update_irq(u);
@@ -513,6 +678,7 @@ static const struct device_ops uart_ops = {
 	.start = uart_start,
 	.stop = uart_stop,
 	.free = uart_free,
+	.stats = uart_stats,
 };
 
 struct device *uart_create(const char *name, uint64_t base, unsigned int irq,
@@ -536,8 +702,14 @@ struct device *uart_create(const char *name, uint64_t base, unsigned int irq,
 			return NULL;
 		}
 	}
+	if (console_out_init(&u->out, name, opts->out_fd, CONSOLE_OUT_SIZE, UART_TX_LOAD,
+			     uart_out_space, u)) {
+		free(u->marker_window);
+		free(u);
+		return NULL;
+	}
 	u->mcr = MCR_OUT2;
 	pthread_mutex_init(&u->lock, NULL);
-	pthread_cond_init(&u->rx_space, NULL);
+	pthread_cond_init(&u->held_space, NULL);
 	return &u->dev;
 }
