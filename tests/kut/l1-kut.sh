@@ -16,7 +16,7 @@ run_suite() {
 	local name=$1 bin=$2
 	cd /kut || return
 	echo "KUT-BEGIN vmm=$name gic=$gic $("$bin" --version 2>/dev/null | head -1)"
-	TARGET=kvmtool KVMTOOL=$bin bash ./run_tests.sh >/tmp/kut-$name.out 2>&1
+	TARGET=kvmtool KVMTOOL=$bin MAX_SMP=$smp bash ./run_tests.sh >/tmp/kut-$name.out 2>&1
 	echo "KUT-RUNNER vmm=$name exit=$?"
 	sed "s/$esc\[[0-9;]*m//g" /tmp/kut-$name.out | while read -r st test rest; do
 		case "$st" in
@@ -30,6 +30,17 @@ run_suite() {
 	cd /
 }
 
-[ -x /lkvm-static ] && run_suite lkvm /lkvm-static
-run_suite lvmm /lvmm
-sh /lvmm-kut/l1-migrate.sh "$gic"
+# L1 has 2 CPUs; the tests that need 4 vCPUs (the ITS ones) get them,
+# overcommitted, for both VMMs alike (lvmm.kut_smp=).
+parts=lkvm,lvmm,mig
+smp=4
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	lvmm.kut=*) parts=${arg#lvmm.kut=} ;;
+	lvmm.kut_smp=*) smp=${arg#lvmm.kut_smp=} ;;
+	esac
+done
+export MAX_SMP=$smp
+case ",$parts," in *,lkvm,*) [ -x /lkvm-static ] && run_suite lkvm /lkvm-static ;; esac
+case ",$parts," in *,lvmm,*) run_suite lvmm /lvmm ;; esac
+case ",$parts," in *,mig,*) sh /lvmm-kut/l1-migrate.sh "$gic" ;; esac

@@ -6,7 +6,7 @@
 # DIR in a new process, press a key on the restored console, and read the
 # test's "EXIT: STATUS=" (1 is a pass). Prints "KUT vmm=mig gic=N STATUS NAME".
 gic=${1:-3}
-export MAX_SMP=$(grep -c ^processor /proc/cpuinfo)
+export MAX_SMP=${MAX_SMP:-$(grep -c ^processor /proc/cpuinfo)}
 cfg=/kut/arm/unittests.cfg
 env=/tmp/kut-env
 
