@@ -16,7 +16,7 @@ run_suite() {
 	local name=$1 bin=$2
 	cd /kut || return
 	echo "KUT-BEGIN vmm=$name gic=$gic $("$bin" --version 2>/dev/null | head -1)"
-	TARGET=kvmtool KVMTOOL=$bin MAX_SMP=$smp bash ./run_tests.sh >/tmp/kut-$name.out 2>&1
+	TARGET=kvmtool KVMTOOL=$bin MAX_SMP=$smp bash ./run_tests.sh $tests >/tmp/kut-$name.out 2>&1
 	echo "KUT-RUNNER vmm=$name exit=$?"
 	sed "s/$esc\[[0-9;]*m//g" /tmp/kut-$name.out | while read -r st test rest; do
 		case "$st" in
@@ -34,10 +34,12 @@ run_suite() {
 # overcommitted, for both VMMs alike (lvmm.kut_smp=).
 parts=lkvm,lvmm,mig
 smp=4
+tests=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lvmm.kut=*) parts=${arg#lvmm.kut=} ;;
 	lvmm.kut_smp=*) smp=${arg#lvmm.kut_smp=} ;;
+	lvmm.kut_tests=*) tests=$(echo "${arg#lvmm.kut_tests=}" | tr , ' ') ;;
 	esac
 done
 export MAX_SMP=$smp
