@@ -10,6 +10,9 @@
 #   make fuzz       every libFuzzer target under ASan+UBSan (FUZZ_TIME
 #                   seconds each, default 60; tests/fuzz/run)
 #   make unit-asan  the unit tests built with ASan+UBSan
+#   make kvm-unit-tests KUT=DIR [LKVM=lkvm-static]
+#                   kvm-unit-tests (a tree built by hand) against lvmm, and
+#                   kvmtool beside it (tests/kut/run); not part of check
 #
 # Build dependencies (libfdt, libaio, the 6.12 KVM UAPI headers, and on
 # x86_64 the cross compiler) are installed by tests/e2e/setup-host into
