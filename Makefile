@@ -10,6 +10,9 @@
 #   make fuzz       every libFuzzer target under ASan+UBSan (FUZZ_TIME
 #                   seconds each, default 60; tests/fuzz/run)
 #   make unit-asan  the unit tests built with ASan+UBSan
+#   make kvm-unit-tests KUT=DIR [LKVM=lkvm-static]
+#                   kvm-unit-tests (a tree built by hand) against lvmm, and
+#                   kvmtool beside it (tests/kut/run); not part of check
 #
 # Build dependencies (libfdt, libaio, the 6.12 KVM UAPI headers, and on
 # x86_64 the cross compiler) are installed by tests/e2e/setup-host into
@@ -68,7 +71,7 @@ UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c ti
 	migration/state.c migration/restore_config.c migration/restore.c control/control.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build
+.PHONY: kvm-unit-tests all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -147,6 +150,15 @@ check: build/unit-tests build/unit-tests-asan fuzz-build lvmm
 
 demo: lvmm
 	tests/e2e/demo
+
+# kvm-unit-tests against lvmm (and kvmtool's lkvm-static, if LKVM is given)
+# in the emulated host: a tree built by hand, never fetched or built here.
+kvm-unit-tests: lvmm
+	@if [ -z "$(KUT)" ]; then \
+		echo "make kvm-unit-tests needs KUT=DIR, a kvm-unit-tests tree built with ./configure --arch=arm64 --target=kvmtool (and LKVM=lkvm-static to run kvmtool beside lvmm)" >&2; \
+		exit 2; \
+	fi
+	tests/kut/run "$(KUT)" "$(LKVM)"
 
 bench: lvmm
 	bench/boot

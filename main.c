@@ -54,6 +54,10 @@ static void usage(FILE *out)
 "VMs are found by name through Unix sockets in $LVMM_RUNTIME_DIR (default\n"
 "/run/lvmm for root, else $XDG_RUNTIME_DIR/lvmm or /tmp/lvmm-UID).\n"
 "\n"
+"The most commonly used lkvm (kvmtool) commands work too: lvmm stands where lkvm\n"
+"does. run takes lkvm run's options (or refuses them, saying why: lvmm run\n"
+"--help and README.md list them); pause, resume and stop take -n NAME or -a.\n"
+"\n"
 "Example:\n"
 "  lvmm run -k Image -i initramfs.cpio.gz -m 512 -c 2 -p \"rdinit=/init\"\n");
 }
@@ -124,6 +128,57 @@ static int absolute_dir(const char *dir, char *out, size_t size)
 	return 0;
 }
 
+static int cmd_control(int argc, char **argv);
+
+/*
+ * lkvm's forms of pause, resume and stop: -n NAME (--name NAME, --name=NAME)
+ * for one VM, -a (--all) for every running one. Returns -1 when argv has
+ * none of them (lvmm's own form), else the exit status.
+ */
+static int lkvm_control(int argc, char **argv)
+{
+	const char *verb = argv[0], *name = NULL;
+	bool all = false, json = false;
+	char names[256][72];
+	int n, status = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
+			all = true;
+		else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--name")) && i + 1 < argc)
+			name = argv[++i];
+		else if (!strncmp(argv[i], "--name=", 7))
+			name = argv[i] + 7;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
+		else
+			return -1;
+	}
+	if (!all && !name)
+		return -1;
+	if (all == !!name) {
+		fprintf(stderr, "Usage: lvmm %s NAME | -n NAME | -a [--json]\n", verb);
+		return EXIT_USAGE;
+	}
+	if (name) {
+		char *args[] = { (char *)verb, (char *)name, json ? "--json" : NULL, NULL };
+
+		return cmd_control(json ? 3 : 2, args);
+	}
+	n = control_list(names, 256);
+	for (int i = 0; i < n; i++) {
+		char *args[] = { (char *)verb, names[i], json ? "--json" : NULL, NULL };
+		char reply[256], err[256];
+
+		/* A socket nobody answers on is a VM that died: not one to act on. */
+		if (control_request(names[i], "info", reply, sizeof(reply), err, sizeof(err)))
+			continue;
+		if (cmd_control(json ? 3 : 2, args))
+			status = EXIT_ERROR;
+	}
+	return status;
+}
+
 /* pause, resume, stop, snapshot: one request to one VM. */
 static int cmd_control(int argc, char **argv)
 {
@@ -164,6 +219,14 @@ static int cmd_list(int argc, char **argv)
 	char names[256][72], reply[8192], err[512];
 	int n, shown = 0;
 
+	/* lkvm list -i / --run: the running instances, which is all lvmm has. */
+	while (take_flag(&argc, argv, "-i") || take_flag(&argc, argv, "--run"))
+		;
+	if (argc == 2 && (!strcmp(argv[1], "-r") || !strcmp(argv[1], "--rootfs"))) {
+		fprintf(stderr, "lvmm list: kvmtool's %s is not supported: there are no rootfs instances\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
 	if (argc != 1) {
 		fprintf(stderr, "Usage: lvmm list [--json]\n");
 		return EXIT_USAGE;
@@ -228,6 +291,8 @@ static int cmd_run(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
+	log_quiet = cfg.log_level >= LOG_WARNING;
+	log_no_warn = cfg.log_level >= LOG_ERROR;
 	ret = vmm_run(&cfg, &res);
 	options_free(&cfg);
 	if (ret)
@@ -259,6 +324,9 @@ static int cmd_run(int argc, char **argv)
 	return EXIT_ERROR;
 }
 
+/* lkvm's commands that lvmm does not have. */
+static const char *const lkvm_only_commands[] = { "balloon", "debug", "stat", "setup", "sandbox" };
+
 int main(int argc, char **argv)
 {
 	lvmm_start_ns = now_ns();
@@ -273,9 +341,20 @@ int main(int argc, char **argv)
 		return cmd_restore(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return cmd_list(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "pause") || !strcmp(argv[1], "resume") || !strcmp(argv[1], "stop") ||
-	    !strcmp(argv[1], "snapshot"))
+	if (!strcmp(argv[1], "pause") || !strcmp(argv[1], "resume") || !strcmp(argv[1], "stop")) {
+		int ret = lkvm_control(argc - 1, argv + 1);
+
+		return ret >= 0 ? ret : cmd_control(argc - 1, argv + 1);
+	}
+	if (!strcmp(argv[1], "snapshot"))
 		return cmd_control(argc - 1, argv + 1);
+	for (unsigned int i = 0; i < ARRAY_SIZE(lkvm_only_commands); i++) {
+		if (!strcmp(argv[1], lkvm_only_commands[i])) {
+			fprintf(stderr, "lvmm: kvmtool's command '%s' is not supported (see lvmm --help)\n",
+				argv[1]);
+			return EXIT_USAGE;
+		}
+	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "options.h"
+#include "kvm/memmap.h"
 #include "util.h"
 
 #include <errno.h>
@@ -88,6 +89,19 @@ void options_usage_run(FILE *out)
 "                           input code KEYCODE (e.g. 3:116 for KEY_POWER;\n"
 "                           repeatable); no-mmap: trap and forward every\n"
 "                           register access instead of mapping the registers\n"
+"\n"
+"kvmtool's lkvm run options (lvmm stands where lkvm does):\n"
+"  KERNEL                   a word that is not an option: the same as -k KERNEL\n"
+"      --nodefaults         the kernel command line is exactly --params\n"
+"      --loglevel LEVEL     error, warning (no info lines), info or debug (= info)\n"
+"      --debug              the same as --loglevel debug\n"
+"  -n, --network mode=none  no network device (the default anyway)\n"
+"  -m, --mem SIZE@ADDR      ADDR must be where lvmm's RAM starts: 0x40000000\n"
+"      --kaslr-seed N       /chosen/kaslr-seed for the guest kernel\n"
+"      --virtio-transport mmio, --disable-mte, --no-pvtime, --no-dhcp\n"
+"                           accepted: lvmm already behaves so\n"
+"  Every other lkvm run option (--pmu, --firmware, --9p, --hugetlbfs, ...) is\n"
+"  refused with the reason.\n"
 "\n"
 "Diagnostics:\n"
 "      --dump-dtb FILE      write the guest's device tree blob to FILE\n"
@@ -179,9 +193,19 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(opt, "mode=tap")) {
 			tap = true;
+		} else if (!strcmp(opt, "mode=none")) {
+			/* kvmtool's way of saying "no network device". */
+			if (strcmp(arg, "mode=none")) {
+				fprintf(err, "lvmm: --network mode=none takes no other option\n");
+				return -1;
+			}
+			return 0;
 		} else if (!strncmp(opt, "mode=", 5)) {
-			fprintf(err, "lvmm: --network: mode '%s' is not supported (mode=tap)\n", opt + 5);
+			fprintf(err, "lvmm: --network: mode '%s' is not supported (mode=tap or mode=none)\n",
+				opt + 5);
 			return -1;
+		} else if (!strcmp(opt, "script=none")) {
+			/* kvmtool's "do not run an ifup script": lvmm never runs one. */
 		} else if (!strncmp(opt, "tapif=", 6) && opt[6] && strlen(opt + 6) < sizeof(n->tapif)) {
 			strcpy(n->tapif, opt + 6);
 		} else if (!strncmp(opt, "guest_mac=", 10) && !parse_mac(opt + 10, n->mac)) {
@@ -262,6 +286,190 @@ static int parse_vfio(struct vm_config *cfg, const char *arg, FILE *err)
 	return 0;
 }
 
+/*
+ * kvmtool's "lkvm run" options (builtin-run.c and arm's kvm-config-arch.h)
+ * that lvmm's own list lacks, so that lvmm can stand where lkvm does (as
+ * kvm-unit-tests' runner uses it). Each one either means what it means to
+ * kvmtool or is refused with why; none is silently dropped.
+ */
+enum lkvm_action {
+	LKVM_REFUSE,		/* "not supported by lvmm": why */
+	LKVM_NO_EFFECT,		/* lvmm already behaves so: accepted, nothing to do */
+	LKVM_NODEFAULTS,
+	LKVM_LOGLEVEL,
+	LKVM_DEBUG,
+	LKVM_VIRTIO_TRANSPORT,
+	LKVM_KASLR_SEED,
+};
+
+struct lkvm_option {
+	const char *name;
+	int has_arg;
+	enum lkvm_action action;
+	const char *why;	/* LKVM_REFUSE: what lvmm lacks, or what to use */
+};
+
+static const struct lkvm_option lkvm_options[] = {
+	{ "nodefaults", no_argument, LKVM_NODEFAULTS, NULL },
+	{ "loglevel", required_argument, LKVM_LOGLEVEL, NULL },
+	{ "debug", no_argument, LKVM_DEBUG, NULL },
+	{ "virtio-transport", required_argument, LKVM_VIRTIO_TRANSPORT, NULL },
+	{ "kaslr-seed", required_argument, LKVM_KASLR_SEED, NULL },
+	{ "disable-mte", no_argument, LKVM_NO_EFFECT, "MTE is never offered" },
+	{ "no-pvtime", no_argument, LKVM_NO_EFFECT, "stolen time is never offered" },
+	{ "no-dhcp", no_argument, LKVM_NO_EFFECT, "there is no rootfs mode" },
+	{ "balloon", no_argument, LKVM_REFUSE, "there is no virtio-balloon" },
+	{ "vnc", no_argument, LKVM_REFUSE, "there is no framebuffer" },
+	{ "gtk", no_argument, LKVM_REFUSE, "there is no framebuffer" },
+	{ "sdl", no_argument, LKVM_REFUSE, "there is no framebuffer" },
+	{ "9p", required_argument, LKVM_REFUSE, "there is no virtio-9p" },
+	{ "vsock", required_argument, LKVM_REFUSE, "there is no virtio-vsock" },
+	{ "dev", required_argument, LKVM_REFUSE, "lvmm always opens /dev/kvm" },
+	{ "tty", required_argument, LKVM_REFUSE, "the guest has one console, on stdin/stdout" },
+	{ "sandbox", required_argument, LKVM_REFUSE, "there is no sandbox mode" },
+	{ "hugetlbfs", required_argument, LKVM_REFUSE, "guest RAM is anonymous memory" },
+	{ "virtio-legacy", no_argument, LKVM_REFUSE, "virtio devices are virtio 1.x over MMIO only" },
+	{ "firmware", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
+	{ "flash", required_argument, LKVM_REFUSE, "there is no flash device" },
+	{ "firmware-address", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
+	{ "vfio-pci", required_argument, LKVM_REFUSE, "there is no PCI bus; see --vfio-platform" },
+	{ "debug-single-step", no_argument, LKVM_REFUSE, "there is no guest debugging" },
+	{ "debug-ioport", no_argument, LKVM_REFUSE, "there is no guest debugging" },
+	{ "debug-mmio", no_argument, LKVM_REFUSE, "there is no guest debugging" },
+	{ "debug-iodelay", required_argument, LKVM_REFUSE, "there is no guest debugging" },
+	{ "aarch32", no_argument, LKVM_REFUSE, "guests are AArch64 only" },
+	{ "pmu", no_argument, LKVM_REFUSE, "there is no guest PMU" },
+	{ "vcpu-affinity", required_argument, LKVM_REFUSE, "use taskset on lvmm instead" },
+	{ "sve-max-vl", required_argument, LKVM_REFUSE, "SVE is not offered to the guest" },
+	{ "override-bad-firmware-cntfrq", required_argument, LKVM_REFUSE,
+	  "the guest reads the host's counter frequency" },
+	{ "force-pci", no_argument, LKVM_REFUSE, "there is no PCI bus" },
+};
+
+#define OPT_LKVM_FIRST 0x200	/* getopt value of lkvm_options[0] */
+
+/* -f FILE and -F FILE are kvmtool's short --firmware and --flash. */
+static const struct lkvm_option *lkvm_short(int c)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(lkvm_options); i++)
+		if (!strcmp(lkvm_options[i].name, c == 'f' ? "firmware" : "flash"))
+			return &lkvm_options[i];
+	return NULL;
+}
+
+static int parse_lkvm(struct vm_config *cfg, const struct lkvm_option *o, const char *arg,
+		      FILE *err)
+{
+	static const char *const levels[] = { "info", "warning", "error" };
+	unsigned long long seed;
+	char *end;
+
+	switch (o->action) {
+	case LKVM_REFUSE:
+		fprintf(err, "lvmm: kvmtool's --%s is not supported: %s\n", o->name, o->why);
+		return -1;
+	case LKVM_NO_EFFECT:
+		return 0;
+	case LKVM_NODEFAULTS:
+		cfg->nodefaults = true;
+		return 0;
+	case LKVM_DEBUG:
+		cfg->log_level = LOG_INFO;
+		return 0;
+	case LKVM_LOGLEVEL:
+		/* lvmm has no debug messages: debug shows what info shows. */
+		if (!strcmp(arg, "debug")) {
+			cfg->log_level = LOG_INFO;
+			return 0;
+		}
+		for (unsigned int i = 0; i < ARRAY_SIZE(levels); i++) {
+			if (!strcmp(arg, levels[i])) {
+				cfg->log_level = i;
+				return 0;
+			}
+		}
+		fprintf(err, "lvmm: unknown log level '%s' (error, warning, info or debug)\n", arg);
+		return -1;
+	case LKVM_VIRTIO_TRANSPORT:
+		if (!strcmp(arg, "mmio"))
+			return 0;
+		fprintf(err, "lvmm: --virtio-transport %s is not supported: virtio devices are virtio 1.x over MMIO only (mmio)\n",
+			arg);
+		return -1;
+	case LKVM_KASLR_SEED:
+		errno = 0;
+		seed = (*arg >= '0' && *arg <= '9') ? strtoull(arg, &end, 0) : 0;
+		if (*arg < '0' || *arg > '9' || *end || errno) {
+			fprintf(err, "lvmm: invalid --kaslr-seed '%s' (a 64-bit number)\n", arg);
+			return -1;
+		}
+		cfg->kaslr_seed = seed;
+		return 0;
+	}
+	return -1;
+}
+
+/* -m SIZE[@ADDR]: kvmtool's ADDR is where RAM starts; lvmm's is fixed. */
+static int parse_mem(struct vm_config *cfg, const char *arg, FILE *err)
+{
+	char size_s[64];
+	const char *at = strchr(arg, '@');
+	uint64_t size, addr;
+	int ret;
+
+	if ((size_t)snprintf(size_s, sizeof(size_s), "%.*s",
+			     (int)(at ? at - arg : (long)strlen(arg)), arg) >= sizeof(size_s))
+		size_s[0] = '\0';
+	ret = parse_size(size_s, SZ_1M, &size);
+	if (ret || size == 0) {
+		fprintf(err, "lvmm: invalid memory size '%s' (examples: 512, 512M, 2G)\n", arg);
+		return -1;
+	}
+	if (size % SZ_1M) {
+		fprintf(err, "lvmm: memory size '%s' is not a whole number of MiB\n", arg);
+		return -1;
+	}
+	if (at) {
+		char *end;
+
+		errno = 0;
+		if (!strncmp(at + 1, "0x", 2) || !strncmp(at + 1, "0X", 2)) {
+			addr = strtoull(at + 1, &end, 16);
+			ret = (end == at + 3 || *end || errno) ? -EINVAL : 0;
+		} else {
+			ret = parse_size(at + 1, SZ_1M, &addr);
+		}
+		if (ret) {
+			fprintf(err, "lvmm: invalid memory address in '%s' (SIZE@ADDR, e.g. 256@1G)\n", arg);
+			return -1;
+		}
+		if (addr != RAM_BASE) {
+			fprintf(err, "lvmm: --mem %s: guest RAM at another address than 0x%llx is not supported\n",
+				arg, (unsigned long long)RAM_BASE);
+			return -1;
+		}
+	}
+	cfg->mem_bytes = size;
+	return 0;
+}
+
+char *options_kernel_cmdline(const struct vm_config *cfg)
+{
+	const char *p = cfg->params;
+	char *cmdline;
+
+	/* kvmtool's --nodefaults: the kernel gets what the user wrote, no more. */
+	if (cfg->nodefaults)
+		return strdup(p ? p : "");
+	for (const char *s = p; s && (s = strstr(s, "console=")); s++)
+		if (s == p || s[-1] == ' ')
+			return strdup(p);
+	if (asprintf(&cmdline, "console=%s%s%s", cfg->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0",
+		     p ? " " : "", p ? p : "") < 0)
+		return NULL;
+	return cmdline;
+}
+
 enum {
 	OPT_IRQCHIP = 0x100,
 	OPT_CONSOLE,
@@ -320,7 +528,6 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 {
 	bool clock_given = false;
 	unsigned long num;
-	uint64_t size;
 	int c, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -329,9 +536,28 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 	cfg->irqchip = IRQCHIP_AUTO;
 	cfg->console = CONSOLE_SERIAL;
 
+	/* lvmm's options, then kvmtool's (lkvm_options), then the end. */
+	struct option all[ARRAY_SIZE(run_options) + ARRAY_SIZE(lkvm_options)];
+	const unsigned int n_run = ARRAY_SIZE(run_options) - 1;
+
+	memcpy(all, run_options, n_run * sizeof(all[0]));
+	for (unsigned int i = 0; i < ARRAY_SIZE(lkvm_options); i++)
+		all[n_run + i] = (struct option){ lkvm_options[i].name, lkvm_options[i].has_arg,
+						  NULL, OPT_LKVM_FIRST + i };
+	all[n_run + ARRAY_SIZE(lkvm_options)] = (struct option){ NULL, 0, NULL, 0 };
+
 	optind = 0;	/* full getopt reset, so tests can parse repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:d:n:f:F:h", all, NULL)) != -1) {
+		if (c >= OPT_LKVM_FIRST && c < OPT_LKVM_FIRST + (int)ARRAY_SIZE(lkvm_options)) {
+			if (parse_lkvm(cfg, &lkvm_options[c - OPT_LKVM_FIRST], optarg, err))
+				return OPTIONS_ERROR;
+			continue;
+		}
+		if (c == 'f' || c == 'F') {
+			parse_lkvm(cfg, lkvm_short(c), optarg, err);
+			return OPTIONS_ERROR;
+		}
 		switch (c) {
 		case 'k':
 			cfg->kernel = optarg;
@@ -343,18 +569,8 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			cfg->params = optarg;
 			break;
 		case 'm':
-			ret = parse_size(optarg, SZ_1M, &size);
-			if (ret || size == 0) {
-				fprintf(err, "lvmm: invalid memory size '%s' (examples: 512, 512M, 2G)\n",
-					optarg);
+			if (parse_mem(cfg, optarg, err))
 				return OPTIONS_ERROR;
-			}
-			if (size % SZ_1M) {
-				fprintf(err, "lvmm: memory size '%s' is not a whole number of MiB\n",
-					optarg);
-				return OPTIONS_ERROR;
-			}
-			cfg->mem_bytes = size;
 			break;
 		case 'c':
 			ret = parse_uint(optarg, 1, LVMM_MAX_CPUS, &num);
@@ -453,6 +669,9 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			return OPTIONS_ERROR;
 		}
 	}
+	/* As with lkvm run, a word that is not an option is the kernel. */
+	if (optind < argc && !cfg->kernel && !cfg->restore_dir)
+		cfg->kernel = argv[optind++];
 	if (optind < argc) {
 		fprintf(err, "lvmm run: unexpected argument '%s' (see lvmm run --help)\n",
 			argv[optind]);
@@ -463,7 +682,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		if (cfg->kernel || cfg->initrd || cfg->params || cfg->nr_disks || cfg->nr_nets ||
 		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
-		    cfg->console != CONSOLE_SERIAL) {
+		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed) {
 			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory and --stats go with --restore\n");
 			return OPTIONS_ERROR;
 		}

@@ -80,6 +80,10 @@ struct vm_config {
 	bool rng;
 	struct vfio_config vfio[LVMM_MAX_VFIO];
 	unsigned int nr_vfio;
+	/* From kvmtool's lkvm run options (see lkvm_options in options.c). */
+	bool nodefaults;	/* the kernel gets exactly --params */
+	enum log_level { LOG_INFO = 0, LOG_WARNING, LOG_ERROR } log_level;
+	uint64_t kaslr_seed;	/* /chosen/kaslr-seed; 0: none */
 	/* Copies of option values split at commas (freed by options_free). */
 	char *owned[LVMM_MAX_DISKS + LVMM_MAX_VFIO];
 	unsigned int nr_owned;
@@ -104,6 +108,13 @@ void options_usage_run(FILE *out);
 
 /* --name's rule, also applied to a restored snapshot's saved name. */
 bool vm_name_is_valid(const char *name);
+
+/*
+ * The kernel command line cfg asks for: --params as given with --nodefaults,
+ * otherwise with "console=ttyS0" (hvc0 with --console virtio) in front
+ * unless it names a console. Returns a malloc'd string, NULL without memory.
+ */
+char *options_kernel_cmdline(const struct vm_config *cfg);
 
 const char *irqchip_model_name(enum irqchip_model model);
 int irqchip_model_parse(const char *s, enum irqchip_model *model);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 bool log_quiet;
+bool log_no_warn;
 
 static __printf(2, 0) void vlog(const char *level, const char *fmt, va_list ap)
 {
@@ -41,6 +42,8 @@ void pr_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_no_warn)
+		return;
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap);
 	va_end(ap);

@@ -35,6 +35,7 @@ void pr_err(const char *fmt, ...) __printf(1, 2);
 void pr_warn(const char *fmt, ...) __printf(1, 2);
 void pr_info(const char *fmt, ...) __printf(1, 2);
 extern bool log_quiet;
+extern bool log_no_warn;	/* pr_warn() says nothing either (--loglevel=error) */
 
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns(void);

@@ -19,9 +19,19 @@
 /* The device tree gets the top 2 MiB-aligned 2 MiB of RAM (booting.rst). */
 #define BOOT_FDT_MAX_SIZE 0x200000ULL
 
+/*
+ * A kernel that does not say how much memory it uses (a flat binary, or an
+ * Image with image_size 0) has its BSS and stack somewhere after the end of
+ * the file: FDT and initrd then go to the top of the first 256 MiB of RAM,
+ * as kvmtool places them for every kernel (and within the 512 MiB that
+ * kernels before 3.17 required of the FDT).
+ */
+#define BOOT_UNSIZED_WINDOW 0x10000000ULL
+
 struct kernel_image {
 	uint64_t file_size;
 	bool has_header;	/* false: a flat binary, loaded at the default offset */
+	bool size_known;	/* image_size came from the header (not 0) */
 	uint64_t text_offset;
 	uint64_t image_size;	/* memory the kernel needs from its load address */
 	uint64_t flags;
@@ -46,10 +56,14 @@ struct boot_layout {
 
 /*
  * Place kernel, initrd and FDT in RAM [ram_base, ram_base + ram_size).
- * The kernel goes at ram_base + text_offset (ram_base is 2 MiB aligned),
- * the initrd right after the kernel's image_size, the FDT at the top.
+ * The kernel goes at ram_base + text_offset (ram_base is 2 MiB aligned).
+ * With a known image_size, the initrd goes right after it and the FDT in
+ * the top 2 MiB of RAM. Without one (size_known false), the FDT goes in the
+ * top 2 MiB of the first BOOT_UNSIZED_WINDOW of RAM and the initrd right
+ * below it, as far from the kernel's file as they can be.
  * Returns -ENOSPC, with the smallest RAM size that would do in *need_bytes,
- * when they do not fit.
+ * when they do not fit; -EFBIG when no RAM size would do (an unsized kernel
+ * and its initrd larger than the window).
  */
 int boot_layout_compute(const struct kernel_image *img, uint64_t initrd_size,
 			uint64_t ram_base, uint64_t ram_size,

@@ -42,6 +42,7 @@ int image_parse(const void *hdr, size_t hdr_len, uint64_t size, struct kernel_im
 	img->text_offset = le64(h + 8);
 	img->image_size = le64(h + 16);
 	img->flags = le64(h + 24);
+	img->size_known = img->image_size != 0;
 	if (img->image_size == 0) {
 		/* Kernels before 3.17: text_offset is 0x80000, size unknown. */
 		img->text_offset = ARM64_DEFAULT_TEXT_OFFSET;
@@ -61,7 +62,7 @@ int boot_layout_compute(const struct kernel_image *img, uint64_t initrd_size,
 			uint64_t ram_base, uint64_t ram_size,
 			struct boot_layout *layout, uint64_t *need_bytes)
 {
-	uint64_t kernel_span, initrd_offset, need;
+	uint64_t kernel_span, initrd_offset, need, top;
 
 	memset(layout, 0, sizeof(*layout));
 	kernel_span = img->text_offset + img->image_size;
@@ -71,14 +72,27 @@ int boot_layout_compute(const struct kernel_image *img, uint64_t initrd_size,
 	if (need_bytes)
 		*need_bytes = need;
 
+	if (!img->size_known && need > BOOT_UNSIZED_WINDOW)
+		return -EFBIG;
 	if (ram_size < need)
 		return -ENOSPC;
 
 	layout->kernel_gpa = ram_base + img->text_offset;
 	layout->kernel_end = ram_base + kernel_span;
-	layout->initrd_gpa = initrd_size ? ram_base + initrd_offset : 0;
 	layout->initrd_size = initrd_size;
-	layout->fdt_gpa = ALIGN_DOWN(ram_base + ram_size, SZ_2M) - BOOT_FDT_MAX_SIZE;
+	if (img->size_known) {
+		layout->initrd_gpa = initrd_size ? ram_base + initrd_offset : 0;
+		layout->fdt_gpa = ALIGN_DOWN(ram_base + ram_size, SZ_2M) - BOOT_FDT_MAX_SIZE;
+		return 0;
+	}
+	/*
+	 * The kernel's memory ends somewhere after its file: keep both out of
+	 * its way, at the top of the window (need above says they fit).
+	 */
+	top = ram_size < BOOT_UNSIZED_WINDOW ? ram_size : BOOT_UNSIZED_WINDOW;
+	layout->fdt_gpa = ALIGN_DOWN(ram_base + top, SZ_2M) - BOOT_FDT_MAX_SIZE;
+	if (initrd_size)
+		layout->initrd_gpa = ALIGN_DOWN(layout->fdt_gpa - initrd_size, SZ_4K);
 	return 0;
 }
 

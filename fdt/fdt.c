@@ -78,6 +78,8 @@ static int fdt_chosen(void *fdt, const struct fdt_desc *d)
 		ret = ret ?: fdt_prop_u64(fdt, "linux,initrd-end",
 					  d->initrd_start + d->initrd_size);
 	}
+	if (d->kaslr_seed)
+		ret = ret ?: fdt_prop_u64(fdt, "kaslr-seed", d->kaslr_seed);
 	if (d->stdout_path)
 		ret = ret ?: fdt_property_string(fdt, "stdout-path", d->stdout_path);
 	ret = ret ?: fdt_end_node(fdt);

@@ -24,6 +24,7 @@ struct fdt_desc {
 	bool psci_1_0;			/* KVM implements PSCI 1.x */
 	const char *bootargs;
 	uint64_t initrd_start, initrd_size; /* size 0: no initrd */
+	uint64_t kaslr_seed;		/* /chosen/kaslr-seed; 0: none */
 	const char *stdout_path;	/* e.g. "/serial@9000000"; NULL: none */
 	const struct device_list *devices;
 };

@@ -170,6 +170,25 @@ else
 	fail "$name" "exit status $rc, expected 143" "$out_dir/sigterm.out"
 fi
 
+# lkvm's verb forms: pause -n NAME, resume --name=NAME, stop -a; the
+# kernel as a plain word.
+name="$tag/lkvm-verbs"
+"$LVMM" run --name lkvm-verbs /flat-loop.bin </dev/null >"$out_dir/lkvm-verbs.out" 2>&1 &
+pid=$!
+sleep 2
+"$LVMM" pause -n lkvm-verbs >>"$out_dir/lkvm-verbs.out" 2>&1 && p=paused || p=x
+"$LVMM" list >>"$out_dir/lkvm-verbs.out" 2>&1
+grep -q "^lkvm-verbs .* paused" "$out_dir/lkvm-verbs.out" || p=x
+"$LVMM" resume --name=lkvm-verbs >>"$out_dir/lkvm-verbs.out" 2>&1 || p=x
+"$LVMM" stop -a >>"$out_dir/lkvm-verbs.out" 2>&1 || p=x
+wait "$pid"
+rc=$?
+if [ "$rc" = 0 ] && [ "$p" = paused ] && grep -q "lkvm-verbs: stopping" "$out_dir/lkvm-verbs.out"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc, verbs $p" "$out_dir/lkvm-verbs.out"
+fi
+
 # The host's own kernel as the default: none in /boot, then one there.
 expect_error "$tag/no-kernel-no-host-image" 1 "no kernel given (-k IMAGE)" run -i /guest.cpio
 if [ "$L1_GIC" = 3 ]; then
@@ -184,12 +203,20 @@ fi
 truncate -s 48M /tmp/big.initrd
 cp /Image /tmp/noread.Image
 chmod 000 /tmp/noread.Image
-expect_error "$tag/err-missing-kernel" 1 "kernel '/nonexistent': No such file or directory" run -k /nonexistent
+expect_error "$tag/err-missing-kernel" 1 "Unable to open kernel /nonexistent: No such file or directory" run -k /nonexistent
 expect_error "$tag/err-empty-kernel" 1 "kernel '/tmp/empty' is empty" run -k /tmp/empty
 expect_error "$tag/err-kernel-is-dir" 1 "kernel '/tmp' is not a regular file" run -k /tmp
+# A user who may use /dev/kvm (lvmm checks the host before the files).
+kvm_mode=$(stat -c %a /dev/kvm)
+chmod 666 /dev/kvm
 AS_USER="start-stop-daemon -S -c nobody:nogroup -x" \
-	expect_error "$tag/err-unreadable-kernel" 1 "kernel '/tmp/noread.Image': Permission denied" \
+	expect_error "$tag/err-unreadable-kernel" 1 "Unable to open kernel /tmp/noread.Image: Permission denied" \
 	run -k /tmp/noread.Image
+chmod "$kvm_mode" /dev/kvm
+# lkvm's options: kvm-unit-tests' probe for a missing kernel, and a refused one.
+expect_error "$tag/err-lkvm-probe" 1 "Fatal: Unable to open kernel _NO_FILE_4Uhere_" \
+	run --nodefaults --network mode=none --loglevel=warning --kernel _NO_FILE_4Uhere_ --cpus 1
+expect_error "$tag/err-lkvm-refused" 2 "kvmtool's --pmu is not supported" run -k /Image --pmu
 expect_error "$tag/err-missing-initrd" 1 "initrd '/nonexistent': No such file or directory" run -k /Image -i /nonexistent
 expect_error "$tag/err-initrd-does-not-fit" 1 "too small for the kernel" run -k /Image -i /tmp/big.initrd -m 40
 expect_error "$tag/err-mem-too-small" 1 "give at least" run -k /Image -m 4

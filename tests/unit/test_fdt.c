@@ -538,6 +538,24 @@ TEST(fdt_optional_chosen)
 	vm_free(&vm);
 }
 
+/* --kaslr-seed (kvmtool's): a 64-bit /chosen/kaslr-seed; none by default. */
+TEST(fdt_kaslr_seed)
+{
+	struct vm vm;
+
+	if (vm_init(&vm, IRQCHIP_GICV3, 1, false)) {
+		if (vm_build(&vm))
+			CHECK_NO_PROP(vm.fdt, "/chosen", "kaslr-seed");
+	}
+	vm_free(&vm);
+	if (vm_init(&vm, IRQCHIP_GICV2, 1, true)) {
+		vm.desc.kaslr_seed = 0x0123456789abcdefULL;
+		if (vm_build(&vm))
+			CHECK_U64S(vm.fdt, "/chosen", "kaslr-seed", 0x0123456789abcdefULL);
+	}
+	vm_free(&vm);
+}
+
 TEST(fdt_no_devices)
 {
 	struct vm vm;

@@ -46,6 +46,7 @@ TEST(image_header_normal)
 	make_header(h, 0, 0x2000000, 0xa);
 	CHECK_EQ_INT(image_parse(h, sizeof(h), 0x1800000, &img), 0);
 	CHECK(img.has_header);
+	CHECK(img.size_known);
 	CHECK_EQ_U64(img.file_size, 0x1800000);
 	CHECK_EQ_U64(img.text_offset, 0);
 	CHECK_EQ_U64(img.image_size, 0x2000000);
@@ -90,6 +91,7 @@ TEST(image_old_kernel_without_size)
 	make_header(h, 0, 0, 0);
 	CHECK_EQ_INT(image_parse(h, sizeof(h), 0x900000, &img), 0);
 	CHECK(img.has_header);
+	CHECK(!img.size_known);
 	CHECK_EQ_U64(img.text_offset, ARM64_DEFAULT_TEXT_OFFSET);
 	CHECK_EQ_U64(img.image_size, 0x900000);
 
@@ -142,6 +144,7 @@ TEST(image_flat_binary)
 	memset(&img, 0xa5, sizeof(img));
 	CHECK_EQ_INT(image_parse(h, sizeof(h), 12345, &img), 0);
 	CHECK(!img.has_header);
+	CHECK(!img.size_known);
 	CHECK_EQ_U64(img.text_offset, ARM64_DEFAULT_TEXT_OFFSET);
 	CHECK_EQ_U64(img.image_size, 12345);
 	CHECK_EQ_U64(img.file_size, 12345);
@@ -189,6 +192,7 @@ static struct kernel_image kernel(uint64_t text_offset, uint64_t image_size)
 	struct kernel_image img = {
 		.file_size = image_size,
 		.has_header = true,
+		.size_known = true,
 		.text_offset = text_offset,
 		.image_size = image_size,
 	};
@@ -331,4 +335,118 @@ TEST(layout_odd_ram_size)
 	/* 257 MiB: the FDT gets [254 MiB, 256 MiB), not the unaligned top. */
 	CHECK_EQ_INT(boot_layout_compute(&img, 0, RAM, 257 * SZ_1M, &l, NULL), 0);
 	CHECK_EQ_U64(l.fdt_gpa, RAM + 254 * SZ_1M);
+}
+
+/* What image_parse() gives a flat binary of this many bytes. */
+static struct kernel_image flat(uint64_t file_size)
+{
+	uint8_t h[ARM64_IMAGE_HEADER_SIZE] = { 0 };
+	struct kernel_image img;
+
+	image_parse(h, sizeof(h), file_size, &img);
+	return img;
+}
+
+/*
+ * A flat binary (a kvm-unit-tests .flat) has BSS and stack after the
+ * end of its file: an initrd put right after the file was zeroed by the
+ * program's own start-up. It must go to the top of the first 256 MiB (or of
+ * RAM), below the FDT, as far from the kernel as it can be.
+ */
+TEST(layout_flat_binary_far_from_kernel)
+{
+	struct kernel_image img = flat(0x2a000);	/* 168 KiB, like selftest.flat */
+	struct boot_layout l;
+	uint64_t need = 0;
+
+	CHECK(!img.size_known);
+	CHECK_EQ_INT(boot_layout_compute(&img, 0x1234, RAM, 256 * SZ_1M, &l, &need), 0);
+	CHECK_EQ_U64(l.kernel_gpa, RAM + 0x80000);
+	CHECK_EQ_U64(l.kernel_end, RAM + 0xaa000);
+	CHECK_EQ_U64(l.fdt_gpa, RAM + 254 * SZ_1M);
+	CHECK_EQ_U64(l.initrd_gpa, RAM + 254 * SZ_1M - 0x2000);
+	CHECK_EQ_U64(l.initrd_size, 0x1234);
+	CHECK_EQ_U64(need, 4 * SZ_1M);
+
+	/* More RAM: still below 256 MiB, where kvmtool puts them. */
+	CHECK_EQ_INT(boot_layout_compute(&img, 0x1234, RAM, 4 * SZ_1G, &l, NULL), 0);
+	CHECK_EQ_U64(l.fdt_gpa, RAM + 254 * SZ_1M);
+	CHECK_EQ_U64(l.initrd_gpa, RAM + 254 * SZ_1M - 0x2000);
+
+	/* Less RAM: at its top (an odd size rounds down to 2 MiB). */
+	CHECK_EQ_INT(boot_layout_compute(&img, SZ_1M, RAM, 33 * SZ_1M, &l, NULL), 0);
+	CHECK_EQ_U64(l.fdt_gpa, RAM + 30 * SZ_1M);
+	CHECK_EQ_U64(l.initrd_gpa, RAM + 29 * SZ_1M);
+
+	/* No initrd. */
+	CHECK_EQ_INT(boot_layout_compute(&img, 0, RAM, 64 * SZ_1M, &l, NULL), 0);
+	CHECK_EQ_U64(l.initrd_gpa, 0);
+	CHECK_EQ_U64(l.fdt_gpa, RAM + 62 * SZ_1M);
+}
+
+/* An Image with image_size 0 (before 3.17) is placed the same way. */
+TEST(layout_image_size_zero_far_from_kernel)
+{
+	uint8_t h[ARM64_IMAGE_HEADER_SIZE];
+	struct kernel_image img;
+	struct boot_layout l;
+
+	make_header(h, 0x80000, 0, 0);
+	CHECK_EQ_INT(image_parse(h, sizeof(h), 0x900000, &img), 0);
+	CHECK_EQ_INT(boot_layout_compute(&img, 0x400000, RAM, SZ_1G, &l, NULL), 0);
+	CHECK_EQ_U64(l.kernel_end, RAM + 0x980000);
+	CHECK_EQ_U64(l.fdt_gpa, RAM + 254 * SZ_1M);
+	CHECK_EQ_U64(l.initrd_gpa, RAM + 250 * SZ_1M);
+}
+
+/* For every RAM size and initrd, nothing overlaps and the initrd is as high as it goes. */
+TEST(layout_unsized_never_after_file)
+{
+	static const uint64_t files[] = { 1, 0x1000, 0x2a123, SZ_2M, 0x5fff001 };
+	static const uint64_t initrds[] = { 0, 1, 0xfff, 0x1001, SZ_2M, 0x3000000 };
+
+	for (unsigned int f = 0; f < ARRAY_SIZE(files); f++) {
+		for (unsigned int i = 0; i < ARRAY_SIZE(initrds); i++) {
+			struct kernel_image img = flat(files[f]);
+			uint64_t need, ram;
+			struct boot_layout l;
+
+			boot_layout_compute(&img, initrds[i], RAM, SZ_1G, &l, &need);
+			for (ram = SZ_1M; ram <= 300 * SZ_1M; ram += SZ_1M) {
+				int ret = boot_layout_compute(&img, initrds[i], RAM, ram, &l, NULL);
+				uint64_t top = ram < 256 * SZ_1M ? ram : 256 * SZ_1M;
+
+				if (ram < need) {
+					CHECK_EQ_INT(ret, -ENOSPC);
+					continue;
+				}
+				if (!CHECK_EQ_INT(ret, 0))
+					continue;
+				CHECK(IS_ALIGNED(l.fdt_gpa, SZ_2M));
+				CHECK(l.fdt_gpa + BOOT_FDT_MAX_SIZE <= RAM + top);
+				CHECK(l.fdt_gpa + BOOT_FDT_MAX_SIZE > RAM + top - SZ_2M);
+				CHECK(l.kernel_end <= l.fdt_gpa);
+				if (!initrds[i])
+					continue;
+				CHECK(IS_ALIGNED(l.initrd_gpa, SZ_4K));
+				CHECK(l.initrd_gpa >= l.kernel_end);
+				CHECK(l.initrd_gpa + l.initrd_size <= l.fdt_gpa);
+				CHECK(l.initrd_gpa + l.initrd_size + SZ_4K > l.fdt_gpa);
+			}
+		}
+	}
+}
+
+/* An unsized kernel whose file and initrd do not fit below 256 MiB. */
+TEST(layout_unsized_too_big)
+{
+	struct kernel_image img = flat(200 * SZ_1M);
+	struct boot_layout l;
+
+	CHECK_EQ_INT(boot_layout_compute(&img, 60 * SZ_1M, RAM, SZ_1G, &l, NULL), -EFBIG);
+	CHECK_EQ_INT(boot_layout_compute(&img, 50 * SZ_1M, RAM, SZ_1G, &l, NULL), 0);
+	CHECK_EQ_U64(l.initrd_gpa, RAM + 254 * SZ_1M - 50 * SZ_1M);
+	/* A sized kernel of the same size is not limited to the window. */
+	img = kernel(0, 200 * SZ_1M);
+	CHECK_EQ_INT(boot_layout_compute(&img, 60 * SZ_1M, RAM, SZ_1G, &l, NULL), 0);
 }

@@ -420,17 +420,279 @@ TEST(options_positional_argument)
 {
 	struct run r;
 
+	/* As with lkvm run: the first word that is not an option is the kernel. */
 	PARSE(&r, "Image");
-	CHECK_ERROR(&r, "unexpected argument 'Image'");
+	CHECK_RUN(&r);
+	CHECK_STR(r.cfg.kernel, "Image");
 	run_free(&r);
 
-	/* getopt permutes: a stray word between options is still found. */
+	PARSE(&r, "-c", "2", "Image", "-m", "128");
+	CHECK_RUN(&r);
+	CHECK_STR(r.cfg.kernel, "Image");
+	CHECK_EQ_U64(r.cfg.mem_bytes, 128 * SZ_1M);
+	run_free(&r);
+
+	/* A kernel given with -k and another word: that word is an error. */
 	PARSE(&r, "-k", "Image", "extra", "-c", "2");
 	CHECK_ERROR(&r, "unexpected argument 'extra'");
 	run_free(&r);
 
+	PARSE(&r, "Image", "extra");
+	CHECK_ERROR(&r, "unexpected argument 'extra'");
+	run_free(&r);
+
+	/* After "--" a word that looks like an option is a file name. */
 	PARSE(&r, "--", "-k");
-	CHECK_ERROR(&r, "unexpected argument '-k'");
+	CHECK_RUN(&r);
+	CHECK_STR(r.cfg.kernel, "-k");
+	run_free(&r);
+
+	/* A restore takes no kernel. */
+	PARSE(&r, "--restore", "snap", "Image");
+	CHECK_ERROR(&r, "unexpected argument 'Image'");
+	run_free(&r);
+}
+
+/* What kvm-unit-tests' runner passes to kvmtool, word for word. */
+TEST(options_lkvm_kvm_unit_tests_command)
+{
+	struct run r;
+	char *cmdline;
+
+	PARSE(&r, "--nodefaults", "--network", "mode=none", "--loglevel=warning", "--kernel",
+	      "arm/selftest.flat", "--cpus", "2", "--params", "setup smp=2 mem=256", "--mem",
+	      "256", "--irqchip=gicv3-its", "--initrd", "/tmp/kut-env");
+	CHECK_RUN(&r);
+	CHECK(r.cfg.nodefaults);
+	CHECK_EQ_INT(r.cfg.nr_nets, 0);
+	CHECK_EQ_INT(r.cfg.log_level, LOG_WARNING);
+	CHECK_STR(r.cfg.kernel, "arm/selftest.flat");
+	CHECK_EQ_INT(r.cfg.nr_cpus, 2);
+	CHECK_STR(r.cfg.params, "setup smp=2 mem=256");
+	CHECK_EQ_U64(r.cfg.mem_bytes, 256 * SZ_1M);
+	CHECK_EQ_INT(r.cfg.irqchip, IRQCHIP_GICV3_ITS);
+	CHECK_STR(r.cfg.initrd, "/tmp/kut-env");
+	/* Its arguments are the words of the command line: nothing added. */
+	cmdline = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(cmdline, "setup smp=2 mem=256");
+	free(cmdline);
+	run_free(&r);
+}
+
+TEST(options_nodefaults_cmdline)
+{
+	struct run r;
+	char *c;
+
+	/* Without --nodefaults a console is named for the kernel. */
+	PARSE(&r, "-p", "quiet");
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, "console=ttyS0 quiet");
+	free(c);
+	run_free(&r);
+
+	PARSE(&r, "--console", "virtio");
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, "console=hvc0");
+	free(c);
+	run_free(&r);
+
+	PARSE(&r, "-p", "quiet console=ttyAMA0");
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, "quiet console=ttyAMA0");
+	free(c);
+	run_free(&r);
+
+	/* With it, exactly --params, or nothing at all. */
+	PARSE(&r, "--nodefaults", "-p", "vectors-kernel");
+	CHECK_RUN(&r);
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, "vectors-kernel");
+	free(c);
+	run_free(&r);
+
+	PARSE(&r, "--nodefaults", "--console", "virtio");
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, "");
+	free(c);
+	run_free(&r);
+
+	PARSE(&r, "--nodefaults", "-p", " a  b ");
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, " a  b ");
+	free(c);
+	run_free(&r);
+}
+
+TEST(options_lkvm_loglevel)
+{
+	static const struct {
+		const char *arg;
+		enum log_level level;
+	} levels[] = {
+		{ "--loglevel=error", LOG_ERROR }, { "--loglevel=warning", LOG_WARNING },
+		{ "--loglevel=info", LOG_INFO }, { "--loglevel=debug", LOG_INFO },
+		{ "--debug", LOG_INFO },
+	};
+	struct run r;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(levels); i++) {
+		PARSE(&r, "--loglevel", "error", levels[i].arg);
+		CHECK_RUN(&r);
+		if (!CHECK_EQ_INT(r.cfg.log_level, levels[i].level))
+			FAIL("for %s", levels[i].arg);
+		run_free(&r);
+	}
+	PARSE(&r);
+	CHECK_EQ_INT(r.cfg.log_level, LOG_INFO);
+	run_free(&r);
+
+	PARSE(&r, "--loglevel", "verbose");
+	CHECK_ERROR(&r, "unknown log level 'verbose' (error, warning, info or debug)");
+	run_free(&r);
+}
+
+TEST(options_lkvm_network)
+{
+	struct run r;
+
+	PARSE(&r, "--network", "mode=none");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.nr_nets, 0);
+	run_free(&r);
+
+	/* none beside a tap: the tap is still there. */
+	PARSE(&r, "-n", "mode=tap,tapif=t0", "-n", "mode=none");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.nr_nets, 1);
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=none,tapif=t0");
+	CHECK_ERROR(&r, "--network mode=none takes no other option");
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=tap,tapif=t0,script=none");
+	CHECK_RUN(&r);
+	CHECK_STR(r.cfg.nets[0].tapif, "t0");
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=tap,tapif=t0,script=/etc/kvm-ifup");
+	CHECK_ERROR(&r, "unknown or bad option 'script=/etc/kvm-ifup'");
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=user");
+	CHECK_ERROR(&r, "mode 'user' is not supported (mode=tap or mode=none)");
+	run_free(&r);
+}
+
+TEST(options_lkvm_mem_at_address)
+{
+	static const char *const good[] = { "256@1024", "256M@1G", "256@0x40000000" };
+	static const char *const elsewhere[] = { "256@2G", "256@0x80000000", "256@0" };
+	static const char *const bad[] = { "256@", "256@x", "256@0x", "256@1G5", "@1G" };
+	struct run r;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(good); i++) {
+		PARSE(&r, "-m", good[i]);
+		if (!CHECK_RUN(&r))
+			FAIL("for %s", good[i]);
+		CHECK_EQ_U64(r.cfg.mem_bytes, 256 * SZ_1M);
+		run_free(&r);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(elsewhere); i++) {
+		PARSE(&r, "--mem", elsewhere[i]);
+		if (!CHECK_ERROR(&r, "guest RAM at another address than 0x40000000 is not supported"))
+			FAIL("for %s", elsewhere[i]);
+		run_free(&r);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		PARSE(&r, "--mem", bad[i]);
+		if (!CHECK_ERROR(&r, "invalid memory"))
+			FAIL("for %s", bad[i]);
+		run_free(&r);
+	}
+}
+
+TEST(options_lkvm_accepted)
+{
+	struct run r;
+
+	/* Already so in lvmm: MTE and stolen time are never offered; no rootfs. */
+	PARSE(&r, "--disable-mte", "--no-pvtime", "--no-dhcp", "--virtio-transport", "mmio");
+	CHECK_RUN(&r);
+	run_free(&r);
+
+	PARSE(&r, "--kaslr-seed", "0x0123456789abcdef");
+	CHECK_RUN(&r);
+	CHECK_EQ_U64(r.cfg.kaslr_seed, 0x0123456789abcdefULL);
+	run_free(&r);
+
+	PARSE(&r, "--kaslr-seed=42");
+	CHECK_RUN(&r);
+	CHECK_EQ_U64(r.cfg.kaslr_seed, 42);
+	run_free(&r);
+
+	PARSE(&r, "--kaslr-seed", "-1");
+	CHECK_ERROR(&r, "invalid --kaslr-seed '-1'");
+	run_free(&r);
+	PARSE(&r, "--kaslr-seed", "0x1ffffffffffffffff");
+	CHECK_ERROR(&r, "invalid --kaslr-seed");
+	run_free(&r);
+
+	PARSE(&r, "--virtio-transport", "pci");
+	CHECK_ERROR(&r, "--virtio-transport pci is not supported");
+	run_free(&r);
+
+	/* kvmtool's boot-time options do not go with a restore. */
+	PARSE(&r, "--restore", "snap", "--nodefaults");
+	CHECK_ERROR(&r, "only --name, --clock, --copy-memory and --stats go with --restore");
+	run_free(&r);
+}
+
+/* Every other lkvm run option: refused, each with its own reason. */
+TEST(options_lkvm_refused)
+{
+	static const char *const args[][2] = {
+		{ "--balloon", NULL }, { "--vnc", NULL }, { "--gtk", NULL }, { "--sdl", NULL },
+		{ "--9p", "/srv,share" }, { "--vsock", "3" }, { "--dev", "/dev/kvm" },
+		{ "--tty", "0" }, { "--sandbox", "s.sh" }, { "--hugetlbfs", "/hugepages" },
+		{ "--virtio-legacy", NULL }, { "--firmware", "fw.bin" }, { "-f", "fw.bin" },
+		{ "--flash", "flash.img" }, { "-F", "flash.img" },
+		{ "--firmware-address", "0x80000000" }, { "--vfio-pci", "00:01.0" },
+		{ "--debug-single-step", NULL }, { "--debug-ioport", NULL },
+		{ "--debug-mmio", NULL }, { "--debug-iodelay", "10" }, { "--aarch32", NULL },
+		{ "--pmu", NULL }, { "--vcpu-affinity", "0-1" }, { "--sve-max-vl", "256" },
+		{ "--override-bad-firmware-cntfrq", "1000000" }, { "--force-pci", NULL },
+	};
+	struct run r;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(args); i++) {
+		const char *name = args[i][0];
+		char want[80];
+
+		if (!strcmp(name, "-f"))
+			name = "--firmware";
+		else if (!strcmp(name, "-F"))
+			name = "--flash";
+		snprintf(want, sizeof(want), "kvmtool's %s is not supported: ", name);
+		if (args[i][1])
+			PARSE(&r, "-k", "Image", args[i][0], args[i][1]);
+		else
+			PARSE(&r, "-k", "Image", args[i][0]);
+		if (!CHECK_ERROR(&r, want))
+			FAIL("for %s", args[i][0]);
+		run_free(&r);
+	}
+	/* Values kvmtool knows and lvmm does not. */
+	PARSE(&r, "--console", "hv");
+	CHECK_ERROR(&r, "unknown console 'hv'");
+	run_free(&r);
+	PARSE(&r, "--irqchip=gicv2m");
+	CHECK_ERROR(&r, "unknown irqchip 'gicv2m'");
+	run_free(&r);
+	/* An option of lkvm's that takes a value, given none. */
+	PARSE(&r, "--loglevel");
+	CHECK_ERROR(&r, "option '--loglevel' needs an argument");
 	run_free(&r);
 }
 
