@@ -24,6 +24,7 @@
 #define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a) - 1)) == 0)
 
+/* Both evaluate an argument twice: pass values, not calls whose result can change. */
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 

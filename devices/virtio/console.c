@@ -84,7 +84,13 @@ static void console_tx(struct virtio_console *con)
 		}
 		while (con->tx_taken < e->out_len) {
 			uint8_t chunk[4096];
-			size_t n = MIN(console_out_room(&con->out), sizeof(chunk));
+			/*
+			 * Read the room once: the writer thread frees more at
+			 * any time, and MIN evaluates its arguments twice (a
+			 * fuzzer found the chunk overflowing that way).
+			 */
+			size_t room = console_out_room(&con->out);
+			size_t n = MIN(room, sizeof(chunk));
 
 			n = MIN(n, e->out_len - con->tx_taken);
 			if (!n)

@@ -185,6 +185,8 @@ static void set_half(uint64_t *v, int high, uint32_t val)
 
 static void virtio_write_status(struct virtio_dev *vdev, uint32_t val)
 {
+	/* The device status is 8 bits (virtio 2.1); the rest of the register reads 0. */
+	val &= 0xff;
 	if (val == 0) {
 		virtio_reset(vdev);
 		return;
@@ -510,13 +512,31 @@ static int virtio_mmio_restore(struct device *dev, const struct state_section *s
 		snprintf(err, errlen, "%s: device features differ from the snapshot's", dev->name);
 		return -EINVAL;
 	}
-	/* What the registers can hold, and only features that were offered. */
-	if ((v[VT_DRIVER_FEATURES] & ~vdev->device_features) || v[VT_STATUS] > 0xff ||
-	    v[VT_DEVICE_FEATURES_SEL] > UINT32_MAX || v[VT_DRIVER_FEATURES_SEL] > UINT32_MAX ||
-	    v[VT_QUEUE_SEL] > UINT32_MAX || v[VT_ISR] & ~(uint64_t)(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG) ||
-	    v[VT_BROKEN] > 1) {
-		snprintf(err, errlen, "%s: snapshot's transport state out of range", dev->name);
-		return -EINVAL;
+	/* What the registers can hold, and only accepted features that were offered. */
+	{
+		const struct { const char *name; bool bad; } checks[] = {
+			/*
+			 * A driver may write any bits; only FEATURES_OK says
+			 * they were all offered (virtio_write_status).
+			 */
+			{ "driver features", (v[VT_STATUS] & VIRTIO_STATUS_FEATURES_OK) &&
+					     (v[VT_DRIVER_FEATURES] & ~vdev->device_features) },
+			{ "status", v[VT_STATUS] > 0xff },
+			{ "device features select", v[VT_DEVICE_FEATURES_SEL] > UINT32_MAX },
+			{ "driver features select", v[VT_DRIVER_FEATURES_SEL] > UINT32_MAX },
+			{ "queue select", v[VT_QUEUE_SEL] > UINT32_MAX },
+			{ "interrupt status",
+			  v[VT_ISR] & ~(uint64_t)(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG) },
+			{ "broken flag", v[VT_BROKEN] > 1 },
+		};
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(checks); i++) {
+			if (checks[i].bad) {
+				snprintf(err, errlen, "%s: snapshot's transport state out of range (%s)",
+					 dev->name, checks[i].name);
+				return -EINVAL;
+			}
+		}
 	}
 	pthread_mutex_lock(&vdev->lock);
 	vdev->status = v[VT_STATUS];

@@ -71,6 +71,7 @@ static const struct vh_device con_fz = {
 	.end = con_fz_end,
 	.backend = con_fz_backend,
 	.tick = con_fz_tick,
+	.async_key = VIRTIO_KEY_DEVICE + 1,	/* console.c's KEY_OUTPUT */
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
