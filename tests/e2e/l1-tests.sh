@@ -229,6 +229,10 @@ hostile_test
 . /e2e/l1-snapshot.sh
 snapshot_suites
 
+# --- seccomp filters on every thread --------------------------------------
+. /e2e/l1-seccomp.sh
+seccomp_suites
+
 # --- VFIO platform/AMBA passthrough (last: it takes L1's RTC and GPIO) ----
 . /e2e/l1-vfio.sh
 vfio_suites
