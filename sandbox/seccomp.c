@@ -69,7 +69,6 @@ static const int vcpu_calls[] = {
 	SCMP_SYS(pread64),		/* a trapped VFIO register read is forwarded */
 	SCMP_SYS(pwrite64),		/* a trapped VFIO register write */
 	SCMP_SYS(io_getevents),		/* a virtio-blk reset waits for its requests */
-	SCMP_SYS(read),			/* draining an eventfd on a device reset */
 	END
 };
 static const unsigned long vcpu_ioctls[] = {
@@ -82,7 +81,7 @@ static const unsigned long vcpu_ioctls[] = {
 static const int virtio_calls[] = {
 	SCMP_SYS(ppoll),		/* queue notify eventfds, stop eventfd, device fds */
 	SCMP_SYS(read),			/* draining eventfds; virtio-console input */
-	SCMP_SYS(readv),		/* virtio-net receive from the tap */
+	SCMP_SYS(readv),		/* virtio-net receive from the tap (writev: common) */
 	SCMP_SYS(io_submit),		/* virtio-blk requests (libaio) */
 	SCMP_SYS(io_getevents),		/* and their completions */
 	SCMP_SYS(getrandom),		/* virtio-rng */
