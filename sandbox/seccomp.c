@@ -122,8 +122,6 @@ static const int control_calls[] = {
 	/* Virtio workers stop for a snapshot and are started again from here: */
 	SCMP_SYS(clone),		/* pthread_create */
 	SCMP_SYS(clone3),		/* the same, newer glibc */
-	SCMP_SYS(sched_getparam),	/* glibc: a creator's first pthread_create */
-	SCMP_SYS(sched_getscheduler),	/* the same */
 	SCMP_SYS(set_robust_list),	/* a new thread's start in glibc */
 	SCMP_SYS(rseq),			/* the same */
 	SCMP_SYS(seccomp),		/* the new worker enters its own filter */
