@@ -12,14 +12,16 @@ export LVMM_RUNTIME_DIR=/tmp/lvmm-run
 sc=/tmp/seccomp
 
 # sc_start TAG ARGS...: lvmm in the background, stdin a FIFO kept open on
-# fd 8 -> $sc_pid, output in $sc_out.
+# fd 8 -> $sc_pid, output in $sc_out. (The FIFO is not in $out_dir: a grep
+# over that directory would block on it.)
 sc_start() {
-	local f
+	local f fifo
 	f=$(outfile "$1")
+	fifo=$sc/in-$(basename "$f")
 	shift
-	rm -f "$f.in"
-	mkfifo "$f.in"
-	exec 8<>"$f.in"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec 8<>"$fifo"
 	"$LVMM" "$@" <&8 >"$f.raw" 2>&1 &
 	sc_pid=$!
 	sc_out=$f.raw
