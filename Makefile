@@ -46,7 +46,7 @@ GCC_WARNINGS := -Wvla-larger-than=4096
 CFLAGS ?= $(COMMON_CFLAGS) $(GCC_WARNINGS) -DLVMM_VERSION='"$(VERSION)"'
 CPPFLAGS := -isystem $(SYSROOT)/kernel-headers/include $(LIBINCS)
 LDFLAGS := -static $(LIBDIRS)
-LDLIBS := -lfdt -laio -lpthread
+LDLIBS := -lfdt -laio -lseccomp -lpthread
 
 SRCS := main.c options.c util.c vmm.c \
 	boot/image.c \
@@ -60,7 +60,8 @@ SRCS := main.c options.c util.c vmm.c \
 	fdt/fdt.c \
 	migration/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
 	irq/gic_state.c \
-	control/control.c
+	control/control.c \
+	sandbox/sandbox.c sandbox/seccomp.c
 OBJS := $(SRCS:%.c=build/%.o)
 
 # Logic that needs no KVM, built for the build machine and unit-tested here.
@@ -68,7 +69,8 @@ UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c ti
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/virtio/console.c fdt/fdt.c devices/vfio-host.c \
-	migration/state.c migration/restore_config.c migration/restore.c control/control.c
+	migration/state.c migration/restore_config.c migration/restore.c control/control.c \
+	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: kvm-unit-tests all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build

@@ -5,6 +5,7 @@
  */
 #include "control/control.h"
 #include "options.h"
+#include "sandbox/sandbox.h"
 #include "util.h"
 #include "vmm.h"
 
@@ -281,6 +282,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct vmm_result res;
+	char err[256];
 	int ret;
 
 	switch (options_parse_run(argc, argv, &cfg, stdout, stderr)) {
@@ -293,6 +295,13 @@ static int cmd_run(int argc, char **argv)
 	}
 	log_quiet = cfg.log_level >= LOG_WARNING;
 	log_no_warn = cfg.log_level >= LOG_ERROR;
+	/* Before any thread starts: each one confines itself at its start. */
+	ret = sandbox_prepare(cfg.seccomp, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		options_free(&cfg);
+		return EXIT_ERROR;
+	}
 	ret = vmm_run(&cfg, &res);
 	options_free(&cfg);
 	if (ret)

@@ -108,6 +108,9 @@ void options_usage_run(FILE *out)
 "      --stats              print VMM timings and memory use to stderr at exit\n"
 "      --stats-marker TEXT  with --stats, also time the first appearance of\n"
 "                           TEXT on the guest console\n"
+"      --seccomp MODE       on (default): each thread may make only the system\n"
+"                           calls it needs, another one ends lvmm naming it;\n"
+"                           log: name it and carry it out; off: no filters\n"
 "  -h, --help               show this help\n"
 "\n"
 "Console: stdin is put in raw mode when it is a terminal; type Ctrl-A x to quit\n"
@@ -482,6 +485,7 @@ enum {
 	OPT_RESTORE,
 	OPT_CLOCK,
 	OPT_COPY_MEMORY,
+	OPT_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -503,6 +507,7 @@ static const struct option run_options[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "copy-memory", no_argument, NULL, OPT_COPY_MEMORY },
 	{ "vfio-platform", required_argument, NULL, OPT_VFIO_PLATFORM },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -655,6 +660,18 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		case OPT_VFIO_PLATFORM:
 			if (parse_vfio(cfg, optarg, err))
 				return OPTIONS_ERROR;
+			break;
+		case OPT_SECCOMP:
+			if (!strcmp(optarg, "on")) {
+				cfg->seccomp = SANDBOX_ON;
+			} else if (!strcmp(optarg, "log")) {
+				cfg->seccomp = SANDBOX_LOG;
+			} else if (!strcmp(optarg, "off")) {
+				cfg->seccomp = SANDBOX_OFF;
+			} else {
+				fprintf(err, "lvmm: unknown seccomp mode '%s' (on, log or off)\n", optarg);
+				return OPTIONS_ERROR;
+			}
 			break;
 		case 'h':
 			options_usage_run(out);

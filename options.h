@@ -32,6 +32,13 @@ enum console_kind {
 #define LVMM_MAX_VFIO 8
 #define LVMM_MAX_GPIO_KEYS 8
 
+/* --seccomp: how lvmm's threads are confined (sandbox/) */
+enum sandbox_mode {
+	SANDBOX_ON = 0,		/* a forbidden system call ends lvmm, naming it */
+	SANDBOX_LOG,		/* it is reported and carried out (debugging) */
+	SANDBOX_OFF,
+};
+
 struct disk_config {
 	const char *path;
 	bool readonly;
@@ -72,6 +79,7 @@ struct vm_config {
 	const char *restore_dir; /* restore this snapshot instead of booting */
 	enum clock_mode { CLOCK_RESUME = 0, CLOCK_ADVANCE } clock;
 	bool copy_memory;	/* restore: read all RAM now instead of lazily */
+	enum sandbox_mode seccomp;
 	const char *stats_marker; /* console text whose first sight is timed */
 	struct disk_config disks[LVMM_MAX_DISKS];
 	unsigned int nr_disks;

@@ -24,6 +24,7 @@
 #include "irq/irq.h"
 #include "kvm/memmap.h"
 #include "migration/snapshot.h"
+#include "sandbox/sandbox.h"
 #include "timer/timer.h"
 #include "util.h"
 
@@ -936,6 +937,7 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res)
 	ret = step_start(&v);
 	if (ret)
 		goto out;
+	sandbox_enter(SANDBOX_MAIN);	/* every thread is started */
 	wait_for_exit(&v, sig_fd, res);
 out:
 	vmm_teardown(&v);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "control.h"
+#include "../sandbox/sandbox.h"
 #include "../util.h"
 
 #include <dirent.h>
@@ -184,6 +185,7 @@ static void *control_thread(void *arg)
 {
 	struct control *c = arg;
 
+	sandbox_enter(SANDBOX_CONTROL);
 	for (;;) {
 		struct pollfd p[2] = {
 			{ .fd = c->listen_fd, .events = POLLIN },

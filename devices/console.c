@@ -4,6 +4,7 @@
  * Ctrl-A) on input, and the buffered writer of guest output.
  */
 #include "console.h"
+#include "../sandbox/sandbox.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -170,6 +171,7 @@ static void *console_out_thread(void *arg)
 	struct console_out *co = arg;
 	sigset_t set;
 
+	sandbox_enter(SANDBOX_CONSOLE);
 	/*
 	 * Only the kick gets through; SIGPIPE stays blocked, so a reader that
 	 * went away is EPIPE from write() rather than the end of lvmm.

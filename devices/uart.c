@@ -27,6 +27,7 @@
 #include "device.h"
 #include "console.h"
 #include "../migration/state.h"
+#include "../sandbox/sandbox.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -431,6 +432,7 @@ static void *uart_input_thread(void *arg)
 	struct console_escape esc = { 0 };
 	uint8_t buf[256], out[512];
 
+	sandbox_enter(SANDBOX_CONSOLE);
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = u->opts.in_fd, .events = POLLIN },

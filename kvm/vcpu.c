@@ -6,6 +6,7 @@
  */
 #include "kvm.h"
 #include "../migration/state.h"
+#include "../sandbox/sandbox.h"
 #include "../util.h"
 
 #include <errno.h>
@@ -197,6 +198,7 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	sigset_t set;
 
+	sandbox_enter(SANDBOX_VCPU);
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);

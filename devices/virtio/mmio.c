@@ -8,6 +8,7 @@
  */
 #include "virtio.h"
 #include "../../migration/state.h"
+#include "../../sandbox/sandbox.h"
 #include "../../util.h"
 
 #include <errno.h>
@@ -331,6 +332,7 @@ static void *virtio_worker(void *arg)
 	struct virtio_dev *vdev = arg;
 	unsigned int nq = vdev->ops->nr_queues;
 
+	sandbox_enter(SANDBOX_VIRTIO);
 	for (;;) {
 		struct pollfd pfd[1 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_EXTRA_FDS];
 		struct pollfd *extra = &pfd[1 + nq];

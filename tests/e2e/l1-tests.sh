@@ -261,6 +261,10 @@ console_suites
 snapshot_suites
 . /e2e/l1-checkpoint.sh && checkpoint_suites	# interrupt and timer state across restores
 
+# --- seccomp filters on every thread --------------------------------------
+. /e2e/l1-seccomp.sh
+seccomp_suites
+
 # --- VFIO platform/AMBA passthrough (last: it takes L1's RTC and GPIO) ----
 . /e2e/l1-vfio.sh
 vfio_suites
