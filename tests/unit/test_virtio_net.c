@@ -511,24 +511,19 @@ out_a:
 }
 
 /*
- * Found by fuzzing virtio-console: the status register kept bits above the
- * 8-bit device status a guest wrote, so the device saved a status its own
- * restore refuses ("transport state out of range").
+ * Save device a, restore the state into a fresh rng device: the restore
+ * must accept what the device itself saved.
  */
-TEST(virtio_status_is_8_bits_and_restores)
+static void check_restores_own_snapshot(struct drv *a)
 {
 	const struct state_section *s;
 	struct state_writer w;
 	struct state_reader r;
-	struct drv a, b;
+	struct drv b;
 	char err[128] = "";
 
-	if (!rng_setup(&a))
-		goto out_a;
-	wr32(&a, REG_STATUS, 0x100 | VIRTIO_STATUS_ACKNOWLEDGE);
-	CHECK_EQ_U64(rd32(&a, REG_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
 	sw_init(&w);
-	CHECK_EQ_INT(a.dev->ops->save(a.dev, &w), 0);
+	CHECK_EQ_INT(a->dev->ops->save(a->dev, &w), 0);
 	if (!CHECK_EQ_INT(sw_finish(&w), 0))
 		goto out_w;
 	if (!rng_setup(&b))
@@ -544,7 +539,22 @@ out_b:
 	teardown(&b);
 out_w:
 	sw_free(&w);
-out_a:
+}
+
+/*
+ * Found by fuzzing virtio-console: the status register kept bits above the
+ * 8-bit device status a guest wrote, so the device saved a status its own
+ * restore refuses ("transport state out of range").
+ */
+TEST(virtio_status_is_8_bits_and_restores)
+{
+	struct drv a;
+
+	if (rng_setup(&a)) {
+		wr32(&a, REG_STATUS, 0x100 | VIRTIO_STATUS_ACKNOWLEDGE);
+		CHECK_EQ_U64(rd32(&a, REG_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
+		check_restores_own_snapshot(&a);
+	}
 	teardown(&a);
 }
 
@@ -555,37 +565,16 @@ out_a:
  */
 TEST(virtio_unoffered_driver_features_restore)
 {
-	const struct state_section *s;
-	struct state_writer w;
-	struct state_reader r;
-	struct drv a, b;
-	char err[128] = "";
+	struct drv a;
 
-	if (!rng_setup(&a))
-		goto out_a;
-	wr32(&a, REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr32(&a, REG_DRIVER_FEATURES_SEL, 0);
-	wr32(&a, REG_DRIVER_FEATURES, 1u << 29);	/* not offered */
-	wr32(&a, REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-			     VIRTIO_STATUS_FEATURES_OK);
-	CHECK(!(rd32(&a, REG_STATUS) & VIRTIO_STATUS_FEATURES_OK));
-	sw_init(&w);
-	CHECK_EQ_INT(a.dev->ops->save(a.dev, &w), 0);
-	if (!CHECK_EQ_INT(sw_finish(&w), 0))
-		goto out_w;
-	if (!rng_setup(&b))
-		goto out_b;
-	if (!CHECK_EQ_INT(sr_open(&r, w.buf, w.len, err, sizeof(err)), 0))
-		goto out_b;
-	s = sr_section(&r, "rng0");
-	if (CHECK(s))
-		CHECK_EQ_INT(b.dev->ops->restore(b.dev, s, err, sizeof(err)), 0);
-	CHECK_STR(err, "");
-	sr_close(&r);
-out_b:
-	teardown(&b);
-out_w:
-	sw_free(&w);
-out_a:
+	if (rng_setup(&a)) {
+		wr32(&a, REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+		wr32(&a, REG_DRIVER_FEATURES_SEL, 0);
+		wr32(&a, REG_DRIVER_FEATURES, 1u << 29);	/* not offered */
+		wr32(&a, REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				     VIRTIO_STATUS_FEATURES_OK);
+		CHECK(!(rd32(&a, REG_STATUS) & VIRTIO_STATUS_FEATURES_OK));
+		check_restores_own_snapshot(&a);
+	}
 	teardown(&a);
 }
