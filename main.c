@@ -40,7 +40,8 @@ static void usage(FILE *out)
 "Commands:\n"
 "  run [OPTIONS]                boot a Linux kernel in a new VM (lvmm run --help)\n"
 "  restore DIR [OPTIONS]        restore a snapshot in a new VM; OPTIONS: --name,\n"
-"                               --clock resume|advance, --copy-memory, --stats\n"
+"                               --clock resume|advance, --copy-memory, --stats,\n"
+"                               --seccomp on|log|off\n"
 "                               (the same as lvmm run --restore DIR)\n"
 "  list [--json]                the running VMs\n"
 "  pause NAME [--json]          stop NAME's vCPUs (its devices keep their state)\n"
@@ -266,7 +267,7 @@ static int cmd_restore(int argc, char **argv)
 	char *args[64];
 
 	if (argc < 2 || argv[1][0] == '-' || argc > 60) {
-		fprintf(stderr, "Usage: lvmm restore DIR [--name NAME] [--clock resume|advance] [--copy-memory] [--stats]\n");
+		fprintf(stderr, "Usage: lvmm restore DIR [--name NAME] [--clock resume|advance] [--copy-memory] [--stats] [--seccomp on|log|off]\n");
 		return EXIT_USAGE;
 	}
 	/* lvmm restore DIR ... is lvmm run --restore DIR ... */

@@ -700,7 +700,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
 		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed) {
-			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory and --stats go with --restore\n");
+			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore\n");
 			return OPTIONS_ERROR;
 		}
 	} else if (clock_given || cfg->copy_memory) {

@@ -645,7 +645,7 @@ TEST(options_lkvm_accepted)
 
 	/* kvmtool's boot-time options do not go with a restore. */
 	PARSE(&r, "--restore", "snap", "--nodefaults");
-	CHECK_ERROR(&r, "only --name, --clock, --copy-memory and --stats go with --restore");
+	CHECK_ERROR(&r, "only --name, --clock, --copy-memory, --stats and --seccomp go with --restore");
 	run_free(&r);
 }
 
