@@ -11,6 +11,9 @@ out_dir=/tmp/results
 mkdir -p "$out_dir"
 
 pass() { echo "TEST-RESULT PASS $1"; }
+# section NAME: a mark with L1's uptime; tests/e2e/run prints each section's
+# duration (CI must stay under 30 minutes: this says where the time goes).
+section() { echo "L1-SECTION $1 $(cut -d' ' -f1 /proc/uptime)"; }
 # Where a test's output goes ("gic3-host/x" -> /tmp/results/gic3-host_x.txt).
 outfile() { echo "$out_dir/$(echo "$1" | tr / _).txt"; }
 fail() {
@@ -112,6 +115,7 @@ if [ -n "${L1_ONLY:-}" ]; then
 fi
 
 # --- guests boot under every irqchip the host offers, 1 and 2 vCPUs -------
+section boot
 for m in $models; do
 	for c in 1 2; do
 		boot_test "$tag/boot-$m-${c}cpu" "$c" -k /Image --irqchip "$m"
@@ -119,6 +123,7 @@ for m in $models; do
 done
 
 # --- lvmm run details -----------------------------------------------------
+section run-details
 name="$tag/auto-picks-best"
 run "$name" "$LVMM" run -k /flat.bin
 case "$L1_GIC" in 3) want=gicv3-its ;; *) want=gicv2 ;; esac
@@ -199,6 +204,7 @@ if [ "$L1_GIC" = 3 ]; then
 fi
 
 # --- bad input: one clear line and a non-zero status ----------------------
+section bad-input
 : >/tmp/empty
 truncate -s 48M /tmp/big.initrd
 cp /Image /tmp/noread.Image
@@ -246,6 +252,7 @@ else
 fi
 
 # --- virtio-mmio devices, interrupts through irqfd ------------------------
+section virtio
 . /e2e/l1-virtio.sh
 for m in $models; do
 	[ "$m" = auto ] || virtio_suite "$m"
@@ -253,18 +260,24 @@ done
 hostile_test
 
 # --- the console: stalled stdout, a polling guest -------------------------
+section console
 . /e2e/l1-console.sh
 console_suites
 
 # --- snapshot and restore -------------------------------------------------
+section snapshot
 . /e2e/l1-snapshot.sh
 snapshot_suites
+section checkpoint
 . /e2e/l1-checkpoint.sh && checkpoint_suites	# interrupt and timer state across restores
 
 # --- seccomp filters on every thread --------------------------------------
+section seccomp
 . /e2e/l1-seccomp.sh
 seccomp_suites
 
 # --- VFIO platform/AMBA passthrough (last: it takes L1's RTC and GPIO) ----
+section vfio
 . /e2e/l1-vfio.sh
 vfio_suites
+section end
