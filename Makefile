@@ -146,7 +146,7 @@ e2e: lvmm
 
 # Unit tests (plain and sanitized), every fuzz target for FUZZ_CHECK_TIME
 # seconds, then end-to-end, and one closing count of all.
-FUZZ_CHECK_TIME ?= 15
+FUZZ_CHECK_TIME ?= 10
 check: build/unit-tests build/unit-tests-asan fuzz-build lvmm
 	FUZZ_TIME=$(FUZZ_CHECK_TIME) tests/check
 
