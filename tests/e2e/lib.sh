@@ -92,17 +92,24 @@ s.close()
 PY
 }
 
-# mk_hostile_guest DIR: the bare-metal guest that feeds lvmm's virtio
-# devices malformed rings (hostile/hostile.c), and the disk it reads.
-mk_hostile_guest() {
-	local cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
+# mk_baremetal_guest DIR NAME LDS [LDFLAGS...]: the bare-metal guest
+# NAME/NAME.c linked with NAME's or another's LDS, as DIR/NAME.bin.
+mk_baremetal_guest() {
+	local dir=$1 name=$2 lds=$3 cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
+	shift 3
 	[ "$(uname -m)" = aarch64 ] && cc=gcc objcopy=objcopy
 	$cc -O2 -ffreestanding -nostdlib -nostartfiles -static -mstrict-align \
 		-mgeneral-regs-only -fno-pic -fno-stack-protector -Wall -Wextra -Werror \
-		-Wl,--build-id=none -T "$e2e_dir/hostile/hostile.lds" \
-		-o "$1/hostile.elf" "$e2e_dir/hostile/hostile.c" || return 1
-	$objcopy -O binary "$1/hostile.elf" "$1/hostile.bin"
-	rm "$1/hostile.elf"
+		-Wl,--build-id=none "$@" -T "$e2e_dir/$lds" \
+		-o "$dir/$name.elf" "$e2e_dir/$name/$name.c" || return 1
+	$objcopy -O binary "$dir/$name.elf" "$dir/$name.bin"
+	rm "$dir/$name.elf"
+}
+
+# mk_hostile_guest DIR: the bare-metal guest that feeds lvmm's virtio
+# devices malformed rings (hostile/hostile.c), and the disk it reads.
+mk_hostile_guest() {
+	mk_baremetal_guest "$1" hostile hostile/hostile.lds || return 1
 	python3 -c 'import sys; sys.stdout.buffer.write(b"\xa5" * 65536)' >"$1/hostile-disk.img"
 }
 
@@ -110,28 +117,13 @@ mk_hostile_guest() {
 # state the checkpoint tests carry through snapshot and restore
 # (checkpoint/checkpoint.c), as DIR/checkpoint.bin.
 mk_checkpoint_guest() {
-	local cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
-	[ "$(uname -m)" = aarch64 ] && cc=gcc objcopy=objcopy
-	$cc -O2 -ffreestanding -nostdlib -nostartfiles -static -mstrict-align \
-		-mgeneral-regs-only -fno-pic -fno-stack-protector -Wall -Wextra -Werror \
-		-Wl,--build-id=none -Wl,--no-warn-rwx-segments \
-		-T "$e2e_dir/checkpoint/checkpoint.lds" \
-		-o "$1/checkpoint.elf" "$e2e_dir/checkpoint/checkpoint.c" || return 1
-	$objcopy -O binary "$1/checkpoint.elf" "$1/checkpoint.bin"
-	rm "$1/checkpoint.elf"
+	mk_baremetal_guest "$1" checkpoint checkpoint/checkpoint.lds -Wl,--no-warn-rwx-segments
 }
 
 # mk_poll_guest DIR: the bare-metal guest that polls the UART for input
 # (poll/poll.c), as DIR/poll.bin.
 mk_poll_guest() {
-	local cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
-	[ "$(uname -m)" = aarch64 ] && cc=gcc objcopy=objcopy
-	$cc -O2 -ffreestanding -nostdlib -nostartfiles -static -mstrict-align \
-		-mgeneral-regs-only -fno-pic -fno-stack-protector -Wall -Wextra -Werror \
-		-Wl,--build-id=none -T "$e2e_dir/hostile/hostile.lds" \
-		-o "$1/poll.elf" "$e2e_dir/poll/poll.c" || return 1
-	$objcopy -O binary "$1/poll.elf" "$1/poll.bin"
-	rm "$1/poll.elf"
+	mk_baremetal_guest "$1" poll hostile/hostile.lds
 }
 
 # mk_l1_initramfs OUT EXTRA_DIR: busybox, lvmm, the guest kernel and
