@@ -58,7 +58,7 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/vfio.c devices/vfio-host.c \
 	fdt/fdt.c \
-	migration/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
+	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
 	irq/gic_state.c \
 	control/control.c \
 	sandbox/sandbox.c sandbox/seccomp.c
@@ -69,7 +69,7 @@ UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c ti
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/virtio/console.c fdt/fdt.c devices/vfio-host.c \
-	migration/state.c migration/restore_config.c migration/restore.c control/control.c \
+	state/state.c migration/restore_config.c migration/restore.c control/control.c \
 	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 

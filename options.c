@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "options.h"
-#include "kvm/memmap.h"
+#include "board/memmap.h"
 #include "util.h"
 
 #include <errno.h>

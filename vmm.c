@@ -22,7 +22,7 @@
 #include "devices/virtio/virtio.h"
 #include "fdt/fdt.h"
 #include "irq/irq.h"
-#include "kvm/memmap.h"
+#include "board/memmap.h"
 #include "migration/snapshot.h"
 #include "sandbox/sandbox.h"
 #include "timer/timer.h"
@@ -94,7 +94,7 @@ static void boot_file_close(struct boot_file *f)
 /* Read a whole boot file straight into guest RAM (no bounce buffer). */
 static int boot_file_load(struct vmm *v, struct boot_file *f, uint64_t gpa)
 {
-	void *dst = vm_gpa_to_host(&v->vm, gpa, f->size);
+	void *dst = guest_mem_ptr(&v->vm.ram, gpa, f->size);
 	uint64_t done = 0;
 
 	if (!dst)
@@ -310,7 +310,7 @@ static int add_virtio_devices(struct vmm *v)
 {
 	const struct vm_config *cfg = v->cfg;
 	struct device_env env = {
-		.mem = { v->vm.ram.host, v->vm.ram.gpa, v->vm.ram.size },
+		.mem = v->vm.ram,
 		.ioeventfd = env_ioeventfd,
 		.irqfd = env_irqfd,
 		.map_mmio = env_map_mmio,
@@ -388,7 +388,7 @@ static int add_vfio_devices(struct vmm *v)
 {
 	struct vfio_env env = {
 		.dev = {
-			.mem = { v->vm.ram.host, v->vm.ram.gpa, v->vm.ram.size },
+			.mem = v->vm.ram,
 			.ioeventfd = env_ioeventfd,
 			.irqfd = env_irqfd,
 			.map_mmio = env_map_mmio,
@@ -600,7 +600,7 @@ static int step_load_and_fdt(struct vmm *v)
 	desc.stdout_path = cfg->console == CONSOLE_SERIAL ? "/serial@9000000" : NULL;
 	desc.devices = &v->devices;
 
-	fdt = vm_gpa_to_host(&v->vm, v->layout.fdt_gpa, BOOT_FDT_MAX_SIZE);
+	fdt = guest_mem_ptr(&v->vm.ram, v->layout.fdt_gpa, BOOT_FDT_MAX_SIZE);
 	ret = fdt_build(&desc, fdt, BOOT_FDT_MAX_SIZE);
 	if (!ret)
 		ret = fdt_pack(fdt) ? -EINVAL : 0;

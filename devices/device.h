@@ -11,24 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../kvm/guest_mem.h"
+
 struct device;
 struct state_writer;
 struct state_section;
 
-/* Guest RAM as devices see it: one contiguous range. */
-struct guest_mem {
-	void *host;
-	uint64_t gpa;
-	uint64_t size;
-};
-
-/* Host pointer for [gpa, gpa + len) if it lies wholly in guest RAM. */
-static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
-{
-	if (gpa < m->gpa || len > m->size || gpa - m->gpa > m->size - len)
-		return (void *)0;
-	return (char *)m->host + (gpa - m->gpa);
-}
 
 /*
  * What the VM offers devices that offload to KVM, without the devices

@@ -26,7 +26,7 @@
  */
 #include "device.h"
 #include "console.h"
-#include "../migration/state.h"
+#include "../state/state.h"
 #include "../sandbox/sandbox.h"
 #include "../util.h"
 

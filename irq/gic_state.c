@@ -13,7 +13,7 @@
  * fresh vGIC's defaults do not survive.
  */
 #include "irq.h"
-#include "../migration/state.h"
+#include "../state/state.h"
 #include "../util.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Choosing a GIC model and laying out its frames: pure logic. */
 #include "irq.h"
-#include "../kvm/memmap.h"
+#include "../board/memmap.h"
 #include "../util.h"
 
 #include <errno.h>

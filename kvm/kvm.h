@@ -13,13 +13,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
-struct device;
+#include "guest_mem.h"
 
-struct guest_ram {
-	void *host;
-	uint64_t gpa;
-	uint64_t size;
-};
+struct device;
 
 struct mmio_region {
 	uint64_t base, size;
@@ -64,8 +60,8 @@ struct vm {
 	int kvm_fd;
 	int vm_fd;
 	size_t run_size;
-	struct guest_ram ram;
-	struct guest_ram extra_slots[VM_MAX_EXTRA_SLOTS]; /* slot i + 1; size 0: free */
+	struct guest_mem ram;
+	struct guest_mem extra_slots[VM_MAX_EXTRA_SLOTS]; /* slot i + 1; size 0: free */
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct mmio_bus bus;
@@ -92,7 +88,6 @@ int kvm_check_cap(struct vm *vm, long cap);
 int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen);
 /* Guest RAM at gpa: host memory given, or (host NULL) fresh anonymous memory. */
 int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host);
-void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len);
 /*
  * Map host memory at gpa in a memory slot of its own (slot 0 is RAM);
  * vm_unmap_memory removes it. Returns 0 or -errno.

@@ -5,7 +5,7 @@
  * only the system-wide events come back here.
  */
 #include "kvm.h"
-#include "../migration/state.h"
+#include "../state/state.h"
 #include "../sandbox/sandbox.h"
 #include "../util.h"
 

@@ -130,17 +130,8 @@ int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
 		munmap(host, size);
 		return ret;
 	}
-	vm->ram = (struct guest_ram){ host, gpa, size };
+	vm->ram = (struct guest_mem){ host, gpa, size };
 	return 0;
-}
-
-void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	struct guest_ram *r = &vm->ram;
-
-	if (gpa < r->gpa || len > r->size || gpa - r->gpa > r->size - len)
-		return NULL;
-	return (char *)r->host + (gpa - r->gpa);
 }
 
 int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
@@ -158,7 +149,7 @@ int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 			return -errno;
-		vm->extra_slots[i] = (struct guest_ram){ host, gpa, size };
+		vm->extra_slots[i] = (struct guest_mem){ host, gpa, size };
 		return 0;
 	}
 	return -ENOSPC;

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "../options.h"
-#include "state.h"
+#include "../state/state.h"
 
 struct vmm;
 

@@ -7,7 +7,7 @@
  * not sector-aligned goes through the buffered descriptor.
  */
 #include "virtio.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 #include "../../util.h"
 
 #include <errno.h>

@@ -14,7 +14,7 @@
  */
 #include "virtio.h"
 #include "../console.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 #include "../../util.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  * The SPI is edge-triggered: an irqfd pulse on a level line could be lost.
  */
 #include "virtio.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 #include "../../sandbox/sandbox.h"
 #include "../../util.h"
 

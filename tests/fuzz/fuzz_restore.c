@@ -221,7 +221,7 @@ out:
 
 #else /* GEN_SEEDS: write real state files as seeds */
 
-#include "../../migration/state.h"
+#include "../../state/state.h"
 
 #include <errno.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * be walked entry by entry within its own bounds.
  */
 #include "fuzz.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 
 #include <stdlib.h>
 

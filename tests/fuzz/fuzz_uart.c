@@ -15,7 +15,7 @@
  */
 #include "fuzz.h"
 #include "../../devices/device.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -30,7 +30,7 @@
 
 #include "fuzz.h"
 #include "../../devices/virtio/virtio.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 #include "../../util.h"
 
 #include <poll.h>

@@ -10,7 +10,7 @@
 #include "test.h"
 #include "../../devices/device.h"
 #include "../../devices/virtio/virtio.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  */
 #include "test.h"
 #include "../../fdt/fdt.h"
-#include "../../kvm/memmap.h"
+#include "../../board/memmap.h"
 #include "../../util.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
 /* Choosing the GIC model, and where its frames go in the guest memory map. */
 #include "test.h"
 #include "../../irq/irq.h"
-#include "../../kvm/memmap.h"
+#include "../../board/memmap.h"
 #include "../../util.h"
 
 #include <errno.h>

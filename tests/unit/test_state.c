@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The snapshot state file (migration/state.h): what the writer lays down,
+ * The snapshot state file (state/state.h): what the writer lays down,
  * what the reader gives back, and above all that the reader refuses every
  * file it should not trust. A snapshot may be truncated by a full disk or
  * damaged in transit, so every prefix and every single-bit flip of a valid
@@ -11,7 +11,7 @@
  * rather than taken from state.c, so that the tests check the format too.
  */
 #include "test.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 
 #include <errno.h>
 #include <stdio.h>

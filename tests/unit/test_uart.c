@@ -10,7 +10,7 @@
  */
 #include "test.h"
 #include "../../devices/device.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 #include "../../util.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  */
 #include "test.h"
 #include "../../devices/virtio/virtio.h"
-#include "../../migration/state.h"
+#include "../../state/state.h"
 #include "../../util.h"
 
 #include <fcntl.h>
