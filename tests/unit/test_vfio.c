@@ -7,7 +7,8 @@
  * parsed back with libfdt, and --vfio-platform parsing.
  */
 #include "test.h"
-#include "../../devices/vfio.h"
+#include "../../devices/device.h"
+#include "../../devices/vfio/host.h"
 #include "../../options.h"
 #include "../../util.h"
 

@@ -12,7 +12,8 @@
  * window and the phandles. The last device freed closes it.
  */
 #include "vfio.h"
-#include "../util.h"
+#include "host.h"
+#include "../../util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,8 +5,9 @@
  * node, guest addresses for its regions, and the guest's node. Everything
  * takes a root prefix for /sys, so the unit tests run it on a fake tree.
  */
-#include "vfio.h"
-#include "../util.h"
+#include "host.h"
+#include "../device.h"
+#include "../../util.h"
 
 #include <dirent.h>
 #include <errno.h>
