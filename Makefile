@@ -56,7 +56,8 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/device.c devices/uart.c devices/term.c devices/console.c \
 	devices/virtio/mmio.c devices/virtio/queue.c devices/virtio/blk.c \
 	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
-	devices/vfio/platform.c devices/vfio/host.c \
+	devices/vfio/platform.c devices/vfio/container.c devices/vfio/region.c \
+	devices/vfio/trap.c devices/vfio/irq.c devices/vfio/host.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
 	irq/gic_state.c \
