@@ -268,7 +268,7 @@ static int group_get(struct vfio_containers *cs, const struct vfio_host_dev *hd,
 }
 
 int vfio_device_open(struct vfio_containers *cs, const struct vfio_host_dev *hd, int *fd,
-		     char *err, size_t errlen)
+		     struct vfio_device_info *info, char *err, size_t errlen)
 {
 	struct vfio_group *g = NULL;
 	int ret;
@@ -285,6 +285,12 @@ int vfio_device_open(struct vfio_containers *cs, const struct vfio_host_dev *hd,
 		else
 			snprintf(err, errlen, "vfio: %s: VFIO_GROUP_GET_DEVICE_FD: %s", hd->name,
 				 strerror(-ret));
+		return ret;
+	}
+	*info = (struct vfio_device_info){ .argsz = sizeof(*info) };
+	if (ioctl(*fd, VFIO_DEVICE_GET_INFO, info) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "vfio: %s: VFIO_DEVICE_GET_INFO: %s", hd->name, strerror(-ret));
 		return ret;
 	}
 	return 0;

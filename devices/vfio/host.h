@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The pure part of VFIO passthrough (host.c), unit-tested on the build
- * machine: finding the device in sysfs and saying what is wrong with it,
- * reading and filtering its host device tree node, placing regions in the
- * guest window, and writing the guest's node. Everything takes a root
- * prefix for /sys, so the tests run it on a fake tree.
+ * The pure part of VFIO passthrough, unit-tested on the build machine:
+ * host.c finds the device in sysfs and says what is wrong with it, and
+ * reads its host device tree node; guest.c places regions in the guest's
+ * window, filters the host node's properties and builds and writes the
+ * guest's node. Everything takes a root prefix for /sys, so the tests run
+ * it on a fake tree.
  */
 #ifndef LVMM_VFIO_HOST_H
 #define LVMM_VFIO_HOST_H
@@ -99,6 +100,23 @@ struct vfio_guest_node {
 int vfio_dt_read_node(const char *of_node, struct vfio_guest_node *n, char *err, size_t errlen);
 const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name);
 void vfio_guest_node_free(struct vfio_guest_node *n);
+
+/* Phandles handed out while the devices of one VM are created. */
+struct vfio_phandles {
+	uint32_t next;
+	uint32_t clk;		/* the apb_pclk node's; 0 until an AMBA device needs it */
+};
+
+/*
+ * The guest's node of the index-th device from hd's host node: its name
+ * and kept properties, the apb_pclk clock (one for the VM) if it is an
+ * AMBA PrimeCell (amba: VFIO says so; else its compatible), and cfg's
+ * gpio-keys. reg and interrupts are the caller's. Returns 0 or -errno
+ * with a "vfio: NAME: ..." line in err.
+ */
+int vfio_guest_node_build(struct vfio_guest_node *node, const struct vfio_host_dev *hd,
+			  bool amba, const struct vfio_config *cfg, unsigned int index,
+			  struct vfio_phandles *ph, char *err, size_t errlen);
 
 /*
  * Write the guest's nodes (the fixed clock if emit_clock, the device, its

@@ -44,10 +44,12 @@ void vfio_containers_put(struct vfio_containers *cs);
  * The fd of device hd->name: its group opened (once per VM), checked
  * viable and set in the container for its IOMMU kind, the container's
  * IOMMU chosen and guest RAM mapped the first time, then
- * VFIO_GROUP_GET_DEVICE_FD. The caller closes the fd.
+ * VFIO_GROUP_GET_DEVICE_FD; and what VFIO_DEVICE_GET_INFO says of it
+ * (its kind, regions and IRQ indexes). The caller closes *fd once it is
+ * >= 0, even when this fails.
  */
 int vfio_device_open(struct vfio_containers *cs, const struct vfio_host_dev *hd, int *fd,
-		     char *err, size_t errlen);
+		     struct vfio_device_info *info, char *err, size_t errlen);
 
 /* ---- region.c ------------------------------------------------------------- */
 

@@ -16,11 +16,9 @@
 #include "../../util.h"
 
 #include <errno.h>
-#include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 struct vfio_dev {
@@ -45,8 +43,7 @@ struct vfio_dev {
 struct vfio_platform {
 	struct vfio_containers *cs;
 	struct vfio_window window;
-	uint32_t next_phandle;
-	uint32_t clk_phandle;	/* the apb_pclk node's; 0 until an AMBA device needs it */
+	struct vfio_phandles phandles;
 };
 
 static struct vfio_dev *to_vfio(struct device *dev)
@@ -138,30 +135,25 @@ static const struct device_ops vfio_dev_ops = {
 	.stats = vfio_dev_stats,
 };
 
-static int device_info(struct vfio_dev *vd, char *err, size_t errlen)
+/* What VFIO says the device is: platform or AMBA, with few enough regions and IRQs. */
+static int device_check(struct vfio_dev *vd, const struct vfio_device_info *info, char *err,
+			size_t errlen)
 {
-	struct vfio_device_info info = { .argsz = sizeof(info) };
 	const char *n = vd->host.name;
-	int ret;
 
-	if (ioctl(vd->fd, VFIO_DEVICE_GET_INFO, &info) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "vfio: %s: VFIO_DEVICE_GET_INFO: %s", n, strerror(-ret));
-		return ret;
-	}
-	if (!(info.flags & (VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_AMBA))) {
+	if (!(info->flags & (VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_AMBA))) {
 		snprintf(err, errlen, "vfio: %s: not a platform or AMBA device (VFIO device flags 0x%x)",
-			 n, info.flags);
+			 n, info->flags);
 		return -EINVAL;
 	}
-	if (info.num_regions > VFIO_MAX_REGIONS || info.num_irqs > VFIO_MAX_IRQS) {
+	if (info->num_regions > VFIO_MAX_REGIONS || info->num_irqs > VFIO_MAX_IRQS) {
 		snprintf(err, errlen, "vfio: %s: has %u regions and %u interrupts; lvmm handles up to %d of each",
-			 n, info.num_regions, info.num_irqs, VFIO_MAX_REGIONS);
+			 n, info->num_regions, info->num_irqs, VFIO_MAX_REGIONS);
 		return -E2BIG;
 	}
-	vd->flags = info.flags;
-	vd->nr_regions = info.num_regions;
-	vd->nr_irqs = info.num_irqs;
+	vd->flags = info->flags;
+	vd->nr_regions = info->num_regions;
+	vd->nr_irqs = info->num_irqs;
 	return 0;
 }
 
@@ -263,57 +255,12 @@ static int irqs_setup(struct vfio_dev *vd, char *err, size_t errlen)
 	return 0;
 }
 
-static bool compatible_has(const struct vfio_dt_prop *p, const char *s)
-{
-	return p && fdt_stringlist_contains(p->val, p->len, s);
-}
-
-/* The guest's node from the host's, with the apb_pclk and gpio-keys it needs. */
-static int node_setup(struct vfio_dev *vd, struct vfio_platform *plat, char *err, size_t errlen)
-{
-	struct vfio_guest_node *node = &vd->node;
-	const char *n = vd->host.name;
-	char why[PATH_MAX + 128];
-	int ret;
-
-	if (!vd->host.of_node[0]) {
-		snprintf(err, errlen, "vfio: %s: has no device tree node (%s/of_node): lvmm builds the guest's node from it",
-			 n, vd->host.path);
-		return -ENOENT;
-	}
-	ret = vfio_dt_read_node(vd->host.of_node, node, why, sizeof(why));
-	if (ret) {
-		snprintf(err, errlen, "vfio: %s: %s", n, why);
-		return ret;
-	}
-	node->index = vd->index;
-	node->host_name = vd->host.name;
-	if ((vd->flags & VFIO_DEVICE_FLAGS_AMBA) ||
-	    compatible_has(vfio_dt_find(node, "compatible"), "arm,primecell")) {
-		if (!plat->clk_phandle) {
-			plat->clk_phandle = plat->next_phandle++;
-			node->emit_clock = true;
-		}
-		node->clk_phandle = plat->clk_phandle;
-	}
-	if (vd->cfg->nr_keys) {
-		if (!vfio_dt_find(node, "gpio-controller")) {
-			snprintf(err, errlen, "vfio: %s: gpio-key needs a GPIO controller, and its device tree node has no gpio-controller property",
-				 n);
-			return -EINVAL;
-		}
-		node->phandle = plat->next_phandle++;
-		node->keys = vd->cfg->keys;
-		node->nr_keys = vd->cfg->nr_keys;
-	}
-	return 0;
-}
-
 static int vfio_dev_create(struct vfio_platform *plat, const struct vfio_config *cfg,
 			   unsigned int index, const struct vfio_host_dev *hd,
 			   const struct vfio_env *env, struct device_list *list, char *err,
 			   size_t errlen)
 {
+	struct vfio_device_info info;
 	struct vfio_dev *vd;
 	int ret;
 
@@ -334,11 +281,12 @@ static int vfio_dev_create(struct vfio_platform *plat, const struct vfio_config 
 	for (unsigned int i = 0; i < VFIO_MAX_IRQS; i++)
 		vfio_irq_init(&vd->irqs[i], i, 0);
 
-	ret = vfio_device_open(vd->cs, hd, &vd->fd, err, errlen);
-	ret = ret ?: device_info(vd, err, errlen);
+	ret = vfio_device_open(vd->cs, hd, &vd->fd, &info, err, errlen);
+	ret = ret ?: device_check(vd, &info, err, errlen);
 	ret = ret ?: regions_setup(vd, &plat->window, err, errlen);
 	ret = ret ?: irqs_setup(vd, err, errlen);
-	ret = ret ?: node_setup(vd, plat, err, errlen);
+	ret = ret ?: vfio_guest_node_build(&vd->node, hd, vd->flags & VFIO_DEVICE_FLAGS_AMBA, cfg,
+					   index, &plat->phandles, err, errlen);
 	if (ret) {
 		vfio_dev_free(&vd->dev);
 		return ret;
@@ -374,7 +322,7 @@ static int lookup_all(const struct vfio_config *cfgs, unsigned int nr, const cha
 int vfio_devices_create(const struct vfio_config *cfgs, unsigned int nr,
 			const struct vfio_env *env, struct device_list *list)
 {
-	struct vfio_platform plat = { .next_phandle = env->first_phandle };
+	struct vfio_platform plat = { .phandles.next = env->first_phandle };
 	struct vfio_host_dev *hds;
 	char err[2 * PATH_MAX];
 	int ret;
