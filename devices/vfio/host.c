@@ -63,21 +63,24 @@ static int read_attr(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The last component of the target of symlink dir/name ("" when absent). */
-static int link_base(const char *dir, const char *name, char *buf, size_t len)
+/*
+ * The last component of the target of symlink dir/name. "" when it cannot
+ * be read: sysfs has no such link (no driver, no group), which is what
+ * every caller checks for.
+ */
+static void link_base(const char *dir, const char *name, char *buf, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
 	buf[0] = '\0';
 	if (pathf(path, sizeof(path), "%s/%s", dir, name))
-		return -ENAMETOOLONG;
+		return;
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
-		return -errno;
+		return;
 	target[n] = '\0';
 	basename_to(buf, len, target);
-	return 0;
 }
 
 static bool is_vfio_driver(const char *driver)
