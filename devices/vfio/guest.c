@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest's side of a VFIO device, pure: addresses for its regions in
- * the guest's VFIO window, which host device tree properties it keeps, and
- * its device tree node (with the apb_pclk clock an AMBA PrimeCell needs and
- * the gpio-keys asked for) built and written into the FDT.
+ * the guest's VFIO window, and its device tree node (the host's, with the
+ * apb_pclk clock an AMBA PrimeCell needs and the gpio-keys asked for)
+ * built and written into the FDT.
  */
-#include "host.h"
+#include "guest.h"
 #include "../device.h"
 #include "../../util.h"
 
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 void vfio_window_init(struct vfio_window *w, uint64_t base, uint64_t size)
@@ -33,62 +32,6 @@ int vfio_window_alloc(struct vfio_window *w, uint64_t size, uint64_t *gpa)
 	*gpa = at;
 	w->next = at + size;
 	return 0;
-}
-
-/*
- * Host properties that name other host nodes by phandle (clocks, resets,
- * pins, power domains, DMA, IOMMU, regulators, GPIOs, PHYs ...) mean nothing
- * in the guest; reg and interrupts are rewritten; name and phandle are the
- * host tree's bookkeeping. Everything else describes the device itself.
- */
-bool vfio_dt_prop_kept(const char *name)
-{
-	static const char *const dropped[] = {
-		"name", "phandle", "linux,phandle", "reg", "interrupts",
-		"interrupts-extended", "interrupt-parent", "interrupt-map",
-		"clocks", "clock-names", "assigned-clocks", "assigned-clock-rates",
-		"assigned-clock-parents", "resets", "reset-names",
-		"power-domains", "power-domain-names", "dmas", "dma-names",
-		"iommus", "iommu-map", "iommu-map-mask", "msi-parent", "msi-map",
-		"memory-region", "phys", "phy-names", "interconnects",
-		"interconnect-names", "operating-points-v2", "nvmem-cells",
-		"nvmem-cell-names", "mboxes", "mbox-names", "gpios", "gpio",
-		"status",
-	};
-	static const char *const dropped_suffixes[] = { "-supply", "-gpios", "-gpio" };
-	size_t len = strlen(name);
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(dropped); i++)
-		if (!strcmp(name, dropped[i]))
-			return false;
-	if (!strncmp(name, "pinctrl-", 8))
-		return false;
-	for (unsigned int i = 0; i < ARRAY_SIZE(dropped_suffixes); i++) {
-		size_t sl = strlen(dropped_suffixes[i]);
-
-		if (len > sl && !strcmp(name + len - sl, dropped_suffixes[i]))
-			return false;
-	}
-	return true;
-}
-
-const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name)
-{
-	for (unsigned int i = 0; i < n->nr_props; i++)
-		if (!strcmp(n->props[i].name, name))
-			return &n->props[i];
-	return NULL;
-}
-
-void vfio_guest_node_free(struct vfio_guest_node *n)
-{
-	for (unsigned int i = 0; i < n->nr_props; i++) {
-		free(n->props[i].name);
-		free(n->props[i].val);
-	}
-	free(n->props);
-	n->props = NULL;
-	n->nr_props = 0;
 }
 
 static bool compatible_has(const struct vfio_dt_prop *p, const char *s)

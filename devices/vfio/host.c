@@ -2,8 +2,9 @@
 /*
  * The host's side of a VFIO device, pure: what sysfs says about it (and
  * the one-line diagnosis when it is not ready), the devices that keep its
- * IOMMU group from being viable, and its host device tree node. Everything
- * takes a root prefix for /sys, so the unit tests run it on a fake tree.
+ * IOMMU group from being viable, and its host device tree node with the
+ * properties the guest keeps. Everything takes a root prefix for /sys, so
+ * the unit tests run it on a fake tree.
  */
 #include "host.h"
 #include "../../util.h"
@@ -278,3 +279,58 @@ int vfio_dt_read_node(const char *of_node, struct vfio_guest_node *n, char *err,
 	return ret;
 }
 
+/*
+ * Host properties that name other host nodes by phandle (clocks, resets,
+ * pins, power domains, DMA, IOMMU, regulators, GPIOs, PHYs ...) mean nothing
+ * in the guest; reg and interrupts are rewritten; name and phandle are the
+ * host tree's bookkeeping. Everything else describes the device itself.
+ */
+bool vfio_dt_prop_kept(const char *name)
+{
+	static const char *const dropped[] = {
+		"name", "phandle", "linux,phandle", "reg", "interrupts",
+		"interrupts-extended", "interrupt-parent", "interrupt-map",
+		"clocks", "clock-names", "assigned-clocks", "assigned-clock-rates",
+		"assigned-clock-parents", "resets", "reset-names",
+		"power-domains", "power-domain-names", "dmas", "dma-names",
+		"iommus", "iommu-map", "iommu-map-mask", "msi-parent", "msi-map",
+		"memory-region", "phys", "phy-names", "interconnects",
+		"interconnect-names", "operating-points-v2", "nvmem-cells",
+		"nvmem-cell-names", "mboxes", "mbox-names", "gpios", "gpio",
+		"status",
+	};
+	static const char *const dropped_suffixes[] = { "-supply", "-gpios", "-gpio" };
+	size_t len = strlen(name);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(dropped); i++)
+		if (!strcmp(name, dropped[i]))
+			return false;
+	if (!strncmp(name, "pinctrl-", 8))
+		return false;
+	for (unsigned int i = 0; i < ARRAY_SIZE(dropped_suffixes); i++) {
+		size_t sl = strlen(dropped_suffixes[i]);
+
+		if (len > sl && !strcmp(name + len - sl, dropped_suffixes[i]))
+			return false;
+	}
+	return true;
+}
+
+const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name)
+{
+	for (unsigned int i = 0; i < n->nr_props; i++)
+		if (!strcmp(n->props[i].name, name))
+			return &n->props[i];
+	return NULL;
+}
+
+void vfio_guest_node_free(struct vfio_guest_node *n)
+{
+	for (unsigned int i = 0; i < n->nr_props; i++) {
+		free(n->props[i].name);
+		free(n->props[i].val);
+	}
+	free(n->props);
+	n->props = NULL;
+	n->nr_props = 0;
+}

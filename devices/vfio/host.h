@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The pure part of VFIO passthrough, unit-tested on the build machine:
- * host.c finds the device in sysfs and says what is wrong with it, and
- * reads its host device tree node; guest.c places regions in the guest's
- * window, filters the host node's properties and builds and writes the
- * guest's node. Everything takes a root prefix for /sys, so the tests run
- * it on a fake tree.
+ * The host's side of a VFIO device (host.c), pure and unit-tested on the
+ * build machine: finding it in sysfs and saying what is wrong with it,
+ * the devices that keep its IOMMU group from being viable, and its host
+ * device tree node read with the properties the guest keeps. Everything
+ * takes a root prefix for /sys, so the tests run it on a fake tree.
  */
 #ifndef LVMM_VFIO_HOST_H
 #define LVMM_VFIO_HOST_H
@@ -48,18 +47,6 @@ int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev 
  */
 int vfio_group_blockers(const struct vfio_host_dev *hd, char *buf, size_t len);
 
-/* Guest addresses for regions: [base, end), handed out upwards. */
-struct vfio_window {
-	uint64_t base, end, next;
-};
-
-void vfio_window_init(struct vfio_window *w, uint64_t base, uint64_t size);
-/*
- * Place a region of size bytes, aligned to its size rounded up to a power
- * of two (at least 64 KiB, at most 2 MiB). -E2BIG when it does not fit.
- */
-int vfio_window_alloc(struct vfio_window *w, uint64_t size, uint64_t *gpa);
-
 /* Is a host node property copied into the guest's node? */
 bool vfio_dt_prop_kept(const char *name);
 
@@ -100,31 +87,5 @@ struct vfio_guest_node {
 int vfio_dt_read_node(const char *of_node, struct vfio_guest_node *n, char *err, size_t errlen);
 const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name);
 void vfio_guest_node_free(struct vfio_guest_node *n);
-
-/* Phandles handed out while the devices of one VM are created. */
-struct vfio_phandles {
-	uint32_t next;
-	uint32_t clk;		/* the apb_pclk node's; 0 until an AMBA device needs it */
-};
-
-/*
- * The guest's node of the index-th device from hd's host node: its name
- * and kept properties, the apb_pclk clock (one for the VM) if it is an
- * AMBA PrimeCell (amba: VFIO says so; else its compatible), and cfg's
- * gpio-keys. reg and interrupts are the caller's. Returns 0 or -errno
- * with a "vfio: NAME: ..." line in err.
- */
-int vfio_guest_node_build(struct vfio_guest_node *node, const struct vfio_host_dev *hd,
-			  bool amba, const struct vfio_config *cfg, unsigned int index,
-			  struct vfio_phandles *ph, char *err, size_t errlen);
-
-/*
- * Write the guest's nodes (the fixed clock if emit_clock, the device, its
- * gpio-keys) into an FDT being built, positioned inside the root node.
- */
-int vfio_fdt_nodes(void *fdt, const struct vfio_guest_node *n);
-
-/* Fixed clock that AMBA PrimeCell devices get as apb_pclk. */
-#define VFIO_APB_PCLK_HZ 24000000
 
 #endif

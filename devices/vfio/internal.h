@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guest.h"
 #include "host.h"
 #include "../device.h"
 

@@ -8,6 +8,7 @@
  */
 #include "test.h"
 #include "../../devices/device.h"
+#include "../../devices/vfio/guest.h"
 #include "../../devices/vfio/host.h"
 #include "../../options.h"
 #include "../../util.h"
