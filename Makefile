@@ -56,7 +56,8 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/device.c devices/uart.c devices/term.c devices/console.c \
 	devices/virtio/mmio.c devices/virtio/queue.c devices/virtio/blk.c \
 	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
-	devices/vfio.c devices/vfio-host.c \
+	devices/vfio/platform.c devices/vfio/container.c devices/vfio/region.c \
+	devices/vfio/trap.c devices/vfio/irq.c devices/vfio/host.c devices/vfio/guest.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
 	irq/gic_state.c \
@@ -68,7 +69,7 @@ OBJS := $(SRCS:%.c=build/%.o)
 UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
-	devices/virtio/console.c fdt/fdt.c devices/vfio-host.c \
+	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c \
 	state/state.c migration/restore_config.c migration/restore.c control/control.c \
 	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)

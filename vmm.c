@@ -18,7 +18,7 @@
 #include "boot/boot.h"
 #include "devices/device.h"
 #include "devices/term.h"
-#include "devices/vfio.h"
+#include "devices/vfio/vfio.h"
 #include "devices/virtio/virtio.h"
 #include "fdt/fdt.h"
 #include "irq/irq.h"

@@ -7,7 +7,9 @@
  * parsed back with libfdt, and --vfio-platform parsing.
  */
 #include "test.h"
-#include "../../devices/vfio.h"
+#include "../../devices/device.h"
+#include "../../devices/vfio/guest.h"
+#include "../../devices/vfio/host.h"
 #include "../../options.h"
 #include "../../util.h"
 
@@ -432,7 +434,7 @@ TEST(vfio_fdt_amba_devices_and_gpio_keys)
 	if (nodes[1].nr_props)
 		CHECK_STR(nodes[1].props[0].name, "compatible");
 
-	/* What vfio.c fills in from VFIO: regions, SPIs, phandles. */
+	/* What platform.c fills in from VFIO: regions, SPIs, phandles. */
 	nodes[0].reg[0][0] = 0x10000000;
 	nodes[0].reg[0][1] = 0x1000;
 	nodes[0].nr_regs = 1;
@@ -505,6 +507,57 @@ TEST(vfio_dt_node_without_compatible)
 				       err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "has no compatible property");
 	vfio_guest_node_free(&n);
+	tree_rm(&t);
+}
+
+/*
+ * The guest's node as the device is created: one apb_pclk for every AMBA
+ * device (said by VFIO or by the host node's compatible), a phandle only
+ * for gpio-keys, and the refusals that name the device.
+ */
+TEST(vfio_guest_node_build)
+{
+	struct vfio_config cfg = { .device = "9010000.pl031" };
+	struct vfio_phandles ph = { .next = 3 };
+	struct vfio_guest_node n[2];
+	struct vfio_host_dev hd;
+	struct tree t;
+	char err[1024];
+
+	tree_init(&t);
+	tree_bind_vfio_amba(&t);
+	memset(n, 0, sizeof(n));
+	if (!CHECK_EQ_INT(lookup(&t, "9010000.pl031", &hd, err), 0))
+		FAIL("err: %s", err);
+	if (!CHECK_EQ_INT(vfio_guest_node_build(&n[0], &hd, true, &cfg, 0, &ph, err, sizeof(err)), 0))
+		FAIL("err: %s", err);
+	CHECK_STR(n[0].name, "pl031");
+	CHECK_STR(n[0].host_name, "9010000.pl031");
+	CHECK(n[0].emit_clock);
+	CHECK_EQ_INT(n[0].clk_phandle, 3);
+	CHECK_EQ_INT(n[0].phandle, 0);
+	/* Not AMBA to VFIO, but an arm,primecell: the same clock, not a second one. */
+	if (!CHECK_EQ_INT(vfio_guest_node_build(&n[1], &hd, false, &cfg, 1, &ph, err, sizeof(err)), 0))
+		FAIL("err: %s", err);
+	CHECK(!n[1].emit_clock);
+	CHECK_EQ_INT(n[1].clk_phandle, 3);
+	CHECK_EQ_INT(n[1].index, 1);
+	CHECK_EQ_INT(ph.next, 3 + 1);
+	vfio_guest_node_free(&n[0]);
+	vfio_guest_node_free(&n[1]);
+
+	cfg.keys[0] = (struct vfio_gpio_key){ 3, 116 };
+	cfg.nr_keys = 1;
+	CHECK_EQ_INT(vfio_guest_node_build(&n[0], &hd, true, &cfg, 0, &ph, err, sizeof(err)),
+		     -EINVAL);
+	CHECK_STR(err, "vfio: 9010000.pl031: gpio-key needs a GPIO controller, and its device tree node has no gpio-controller property");
+	vfio_guest_node_free(&n[0]);
+
+	hd.of_node[0] = '\0';
+	CHECK_EQ_INT(vfio_guest_node_build(&n[0], &hd, true, &cfg, 0, &ph, err, sizeof(err)),
+		     -ENOENT);
+	CHECK_CONTAINS(err, "vfio: 9010000.pl031: has no device tree node (");
+	vfio_guest_node_free(&n[0]);
 	tree_rm(&t);
 }
 

@@ -1,52 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * VFIO platform and AMBA passthrough: a host device bound to vfio-platform
- * or vfio-amba is given to the guest. Its MMIO regions are mmapped from
- * VFIO and mapped into the guest with KVM memory slots (regions VFIO will
- * not let us mmap are trapped and forwarded with pread/pwrite); each of its
- * interrupts is an SPI that KVM raises from an irqfd, level ones lowered and
- * unmasked again through a resamplefd wired to VFIO's UNMASK, so no
- * interrupt passes through lvmm. The guest's device tree node is built from
- * the host's own node.
- *
- * vfio.c does the VFIO ioctls; vfio-host.c is the pure part the unit tests
- * use on the build machine: finding the device in sysfs and saying what is
- * wrong with it, reading and filtering its host device tree node, placing
- * regions in the guest window, and writing the guest's node.
+ * The host's side of a VFIO device (host.c), pure and unit-tested on the
+ * build machine: finding it in sysfs and saying what is wrong with it,
+ * the devices that keep its IOMMU group from being viable, and its host
+ * device tree node read with the properties the guest keeps. Everything
+ * takes a root prefix for /sys, so the tests run it on a fake tree.
  */
-#ifndef LVMM_VFIO_H
-#define LVMM_VFIO_H
+#ifndef LVMM_VFIO_HOST_H
+#define LVMM_VFIO_HOST_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "device.h"
-#include "../options.h"
-
-/* What the VM gives VFIO devices, besides the usual device environment. */
-struct vfio_env {
-	struct device_env dev;		/* RAM (for DMA maps), irqfd, map_mmio */
-	unsigned int (*alloc_spi)(void *ctx); /* ctx is dev.ctx; 0: none left */
-	uint64_t window_base, window_size; /* guest addresses for device regions */
-	uint32_t first_phandle;		/* FDT phandles from here up are ours */
-	const char *root;		/* prefix of /sys and /dev ("" but in tests) */
-};
-
-/*
- * Open, map and wire every --vfio-platform device and add it to list (with
- * a trap device for each region that is not mapped). Returns 0, or -errno
- * after printing one line that says what is wrong; devices already on the
- * list are undone by their ops->free like every other device.
- */
-int vfio_devices_create(const struct vfio_config *cfgs, unsigned int nr,
-			const struct vfio_env *env, struct device_list *list);
+#include "../../options.h"
 
 #define VFIO_MAX_REGIONS 16
 #define VFIO_MAX_IRQS 16
-
-/* ---- pure helpers (vfio-host.c) ---------------------------------------- */
 
 /* The host device as sysfs describes it. */
 struct vfio_host_dev {
@@ -75,18 +46,6 @@ int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev 
  * Returns how many there are.
  */
 int vfio_group_blockers(const struct vfio_host_dev *hd, char *buf, size_t len);
-
-/* Guest addresses for regions: [base, end), handed out upwards. */
-struct vfio_window {
-	uint64_t base, end, next;
-};
-
-void vfio_window_init(struct vfio_window *w, uint64_t base, uint64_t size);
-/*
- * Place a region of size bytes, aligned to its size rounded up to a power
- * of two (at least 64 KiB, at most 2 MiB). -E2BIG when it does not fit.
- */
-int vfio_window_alloc(struct vfio_window *w, uint64_t size, uint64_t *gpa);
 
 /* Is a host node property copied into the guest's node? */
 bool vfio_dt_prop_kept(const char *name);
@@ -128,17 +87,5 @@ struct vfio_guest_node {
 int vfio_dt_read_node(const char *of_node, struct vfio_guest_node *n, char *err, size_t errlen);
 const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name);
 void vfio_guest_node_free(struct vfio_guest_node *n);
-
-/*
- * Write the guest's nodes (the fixed clock if emit_clock, the device, its
- * gpio-keys) into an FDT being built, positioned inside the root node.
- */
-int vfio_fdt_nodes(void *fdt, const struct vfio_guest_node *n);
-
-/* Phandles 1 and 2 are the GIC's and the ITS's (irq/irq.h). */
-#define VFIO_FIRST_PHANDLE 3
-
-/* Fixed clock that AMBA PrimeCell devices get as apb_pclk. */
-#define VFIO_APB_PCLK_HZ 24000000
 
 #endif

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The pure half of VFIO passthrough: what sysfs says about the host device
- * (and the one-line diagnosis when it is not ready), its host device tree
- * node, guest addresses for its regions, and the guest's node. Everything
- * takes a root prefix for /sys, so the unit tests run it on a fake tree.
+ * The host's side of a VFIO device, pure: what sysfs says about it (and
+ * the one-line diagnosis when it is not ready), the devices that keep its
+ * IOMMU group from being viable, and its host device tree node with the
+ * properties the guest keeps. Everything takes a root prefix for /sys, so
+ * the unit tests run it on a fake tree.
  */
-#include "vfio.h"
-#include "../util.h"
+#include "host.h"
+#include "../../util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libfdt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,21 +64,24 @@ static int read_attr(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The last component of the target of symlink dir/name ("" when absent). */
-static int link_base(const char *dir, const char *name, char *buf, size_t len)
+/*
+ * The last component of the target of symlink dir/name. "" when it cannot
+ * be read: sysfs has no such link (no driver, no group), which is what
+ * every caller checks for.
+ */
+static void link_base(const char *dir, const char *name, char *buf, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
 	buf[0] = '\0';
 	if (pathf(path, sizeof(path), "%s/%s", dir, name))
-		return -ENAMETOOLONG;
+		return;
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
-		return -errno;
+		return;
 	target[n] = '\0';
 	basename_to(buf, len, target);
-	return 0;
 }
 
 static bool is_vfio_driver(const char *driver)
@@ -211,63 +214,6 @@ int vfio_group_blockers(const struct vfio_host_dev *hd, char *buf, size_t len)
 	return count;
 }
 
-void vfio_window_init(struct vfio_window *w, uint64_t base, uint64_t size)
-{
-	w->base = w->next = base;
-	w->end = base + size;
-}
-
-int vfio_window_alloc(struct vfio_window *w, uint64_t size, uint64_t *gpa)
-{
-	uint64_t align = SZ_64K, at;
-
-	while (align < size && align < SZ_2M)
-		align <<= 1;
-	at = ALIGN_UP(w->next, align);
-	if (at < w->next || at > w->end || size > w->end - at)
-		return -E2BIG;
-	*gpa = at;
-	w->next = at + size;
-	return 0;
-}
-
-/*
- * Host properties that name other host nodes by phandle (clocks, resets,
- * pins, power domains, DMA, IOMMU, regulators, GPIOs, PHYs ...) mean nothing
- * in the guest; reg and interrupts are rewritten; name and phandle are the
- * host tree's bookkeeping. Everything else describes the device itself.
- */
-bool vfio_dt_prop_kept(const char *name)
-{
-	static const char *const dropped[] = {
-		"name", "phandle", "linux,phandle", "reg", "interrupts",
-		"interrupts-extended", "interrupt-parent", "interrupt-map",
-		"clocks", "clock-names", "assigned-clocks", "assigned-clock-rates",
-		"assigned-clock-parents", "resets", "reset-names",
-		"power-domains", "power-domain-names", "dmas", "dma-names",
-		"iommus", "iommu-map", "iommu-map-mask", "msi-parent", "msi-map",
-		"memory-region", "phys", "phy-names", "interconnects",
-		"interconnect-names", "operating-points-v2", "nvmem-cells",
-		"nvmem-cell-names", "mboxes", "mbox-names", "gpios", "gpio",
-		"status",
-	};
-	static const char *const dropped_suffixes[] = { "-supply", "-gpios", "-gpio" };
-	size_t len = strlen(name);
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(dropped); i++)
-		if (!strcmp(name, dropped[i]))
-			return false;
-	if (!strncmp(name, "pinctrl-", 8))
-		return false;
-	for (unsigned int i = 0; i < ARRAY_SIZE(dropped_suffixes); i++) {
-		size_t sl = strlen(dropped_suffixes[i]);
-
-		if (len > sl && !strcmp(name + len - sl, dropped_suffixes[i]))
-			return false;
-	}
-	return true;
-}
-
 /* compatible first, then by name: the guest's node reads like a .dts. */
 static int prop_cmp(const void *a, const void *b)
 {
@@ -333,6 +279,43 @@ int vfio_dt_read_node(const char *of_node, struct vfio_guest_node *n, char *err,
 	return ret;
 }
 
+/*
+ * Host properties that name other host nodes by phandle (clocks, resets,
+ * pins, power domains, DMA, IOMMU, regulators, GPIOs, PHYs ...) mean nothing
+ * in the guest; reg and interrupts are rewritten; name and phandle are the
+ * host tree's bookkeeping. Everything else describes the device itself.
+ */
+bool vfio_dt_prop_kept(const char *name)
+{
+	static const char *const dropped[] = {
+		"name", "phandle", "linux,phandle", "reg", "interrupts",
+		"interrupts-extended", "interrupt-parent", "interrupt-map",
+		"clocks", "clock-names", "assigned-clocks", "assigned-clock-rates",
+		"assigned-clock-parents", "resets", "reset-names",
+		"power-domains", "power-domain-names", "dmas", "dma-names",
+		"iommus", "iommu-map", "iommu-map-mask", "msi-parent", "msi-map",
+		"memory-region", "phys", "phy-names", "interconnects",
+		"interconnect-names", "operating-points-v2", "nvmem-cells",
+		"nvmem-cell-names", "mboxes", "mbox-names", "gpios", "gpio",
+		"status",
+	};
+	static const char *const dropped_suffixes[] = { "-supply", "-gpios", "-gpio" };
+	size_t len = strlen(name);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(dropped); i++)
+		if (!strcmp(name, dropped[i]))
+			return false;
+	if (!strncmp(name, "pinctrl-", 8))
+		return false;
+	for (unsigned int i = 0; i < ARRAY_SIZE(dropped_suffixes); i++) {
+		size_t sl = strlen(dropped_suffixes[i]);
+
+		if (len > sl && !strcmp(name + len - sl, dropped_suffixes[i]))
+			return false;
+	}
+	return true;
+}
+
 const struct vfio_dt_prop *vfio_dt_find(const struct vfio_guest_node *n, const char *name)
 {
 	for (unsigned int i = 0; i < n->nr_props; i++)
@@ -350,109 +333,4 @@ void vfio_guest_node_free(struct vfio_guest_node *n)
 	free(n->props);
 	n->props = NULL;
 	n->nr_props = 0;
-}
-
-static int fdt_ret(int ret)
-{
-	if (!ret)
-		return 0;
-	return ret == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
-}
-
-/* The fixed clock AMBA PrimeCells need as apb_pclk (the AMBA bus reads their ID with it). */
-static int fdt_apb_pclk(void *fdt, uint32_t phandle)
-{
-	int ret;
-
-	ret = fdt_begin_node(fdt, "apb-pclk");
-	ret = ret ?: fdt_property_string(fdt, "compatible", "fixed-clock");
-	ret = ret ?: fdt_property_u32(fdt, "#clock-cells", 0);
-	ret = ret ?: fdt_property_u32(fdt, "clock-frequency", VFIO_APB_PCLK_HZ);
-	ret = ret ?: fdt_property_string(fdt, "clock-output-names", "clk24mhz");
-	ret = ret ?: fdt_property_u32(fdt, "phandle", phandle);
-	ret = ret ?: fdt_end_node(fdt);
-	return fdt_ret(ret);
-}
-
-static int fdt_device(void *fdt, const struct vfio_guest_node *n)
-{
-	fdt64_t reg[VFIO_MAX_REGIONS * 2];
-	fdt32_t irqs[VFIO_MAX_IRQS * 3];
-	int ret;
-
-	if (n->nr_regs)
-		ret = device_fdt_begin_node(fdt, n->name, n->reg[0][0]);
-	else
-		ret = fdt_ret(fdt_begin_node(fdt, n->name));
-	if (ret)
-		return ret;
-	for (unsigned int i = 0; !ret && i < n->nr_props; i++)
-		ret = fdt_property(fdt, n->props[i].name, n->props[i].val, n->props[i].len);
-	for (unsigned int i = 0; i < n->nr_regs; i++) {
-		reg[2 * i] = cpu_to_fdt64(n->reg[i][0]);
-		reg[2 * i + 1] = cpu_to_fdt64(n->reg[i][1]);
-	}
-	if (n->nr_regs)
-		ret = ret ?: fdt_property(fdt, "reg", reg, n->nr_regs * 2 * sizeof(reg[0]));
-	for (unsigned int i = 0; i < n->nr_irqs; i++) {
-		/* GIC binding: <SPI number-32 flags>; the flags set the guest's trigger. */
-		irqs[3 * i] = cpu_to_fdt32(0);
-		irqs[3 * i + 1] = cpu_to_fdt32(n->irqs[i].intid - 32);
-		irqs[3 * i + 2] = cpu_to_fdt32(n->irqs[i].level ? FDT_IRQ_TYPE_LEVEL_HIGH :
-						 FDT_IRQ_TYPE_EDGE_RISING);
-	}
-	if (n->nr_irqs)
-		ret = ret ?: fdt_property(fdt, "interrupts", irqs, n->nr_irqs * 3 * sizeof(irqs[0]));
-	if (n->clk_phandle) {
-		ret = ret ?: fdt_property_u32(fdt, "clocks", n->clk_phandle);
-		ret = ret ?: fdt_property_string(fdt, "clock-names", "apb_pclk");
-	}
-	if (n->phandle)
-		ret = ret ?: fdt_property_u32(fdt, "phandle", n->phandle);
-	ret = ret ?: fdt_end_node(fdt);
-	return fdt_ret(ret);
-}
-
-/* A gpio-keys node whose keys are lines of this (GPIO controller) device. */
-static int fdt_gpio_keys(void *fdt, const struct vfio_guest_node *n)
-{
-	const struct vfio_dt_prop *cells_prop = vfio_dt_find(n, "#gpio-cells");
-	unsigned int cells = 2;
-	char name[32], label[96];
-	int ret;
-
-	if (cells_prop && cells_prop->len == 4)
-		cells = fdt32_to_cpu(*(const fdt32_t *)cells_prop->val);
-	if (cells < 1 || cells > 4)
-		return -EINVAL;
-	snprintf(name, sizeof(name), "gpio-keys-%u", n->index);
-	ret = fdt_begin_node(fdt, name);
-	ret = ret ?: fdt_property_string(fdt, "compatible", "gpio-keys");
-	for (unsigned int i = 0; !ret && i < n->nr_keys; i++) {
-		/* <&controller line 0...>: the flags cell 0 is active high. */
-		fdt32_t gpios[5] = { cpu_to_fdt32(n->phandle), cpu_to_fdt32(n->keys[i].line) };
-
-		snprintf(name, sizeof(name), "key-%u", n->keys[i].line);
-		snprintf(label, sizeof(label), "%s line %u", n->host_name ? n->host_name : n->name,
-			 n->keys[i].line);
-		ret = fdt_begin_node(fdt, name);
-		ret = ret ?: fdt_property_string(fdt, "label", label);
-		ret = ret ?: fdt_property_u32(fdt, "linux,code", n->keys[i].code);
-		ret = ret ?: fdt_property(fdt, "gpios", gpios, (1 + cells) * sizeof(gpios[0]));
-		ret = ret ?: fdt_end_node(fdt);
-	}
-	ret = ret ?: fdt_end_node(fdt);
-	return fdt_ret(ret);
-}
-
-int vfio_fdt_nodes(void *fdt, const struct vfio_guest_node *n)
-{
-	int ret = 0;
-
-	if (n->emit_clock)
-		ret = fdt_apb_pclk(fdt, n->clk_phandle);
-	ret = ret ?: fdt_device(fdt, n);
-	if (n->nr_keys)
-		ret = ret ?: fdt_gpio_keys(fdt, n);
-	return ret;
 }
