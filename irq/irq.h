@@ -42,9 +42,10 @@ struct state_writer;
 struct state_reader;
 
 /*
- * One irqchip model. All calls come from the main thread. State calls
- * (flush, save, restore) need every vCPU out of KVM_RUN; they return 0 or
- * -errno with a message in err.
+ * One irqchip model. create, finalize, destroy and restore run on the main
+ * thread; flush and save on the thread that takes a snapshot (the control
+ * thread, under the VM's op_lock). State calls (flush, save, restore) need
+ * every vCPU out of KVM_RUN; they return 0 or -errno with a message in err.
  */
 struct irqchip_ops {
 	const char *name;
@@ -74,11 +75,12 @@ struct irqchip_ops {
 extern const struct irqchip_ops *const irqchip_models[];
 
 /*
- * Threads: the chip is built, finalized, saved and restored on the main
- * thread with the vCPUs stopped. irqchip_set_spi runs on vCPU threads (the
- * UART) and the --stats reader on another: irq_line_calls is atomic. The
- * irqfd list and the routes change only on the main thread (device
- * bring-up, teardown, restore).
+ * Threads. Fixed once irqchip_create returns, so any thread may read them:
+ * ops, model, vm_fd, nr_cpus, nr_irqs, layout, priv (the model's device
+ * fds). irq_line_calls is written by every thread that drives a line (vCPU
+ * threads on the UART's MMIO, the UART's input thread) and read by --stats:
+ * atomic. next_spi, initialized, routes and irqfds change only on the main
+ * thread (bring-up, teardown), never while another thread uses them.
  */
 struct irqchip {
 	const struct irqchip_ops *ops;
