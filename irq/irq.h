@@ -22,7 +22,7 @@
  * finalize, destroy, flush, save, restore; per-model state behind
  * chip->priv), add its ops to the table in registry.c, its name to enum
  * irqchip_model (options.h/options.c), its file to SRCS in the Makefile, and
- * its frames to model.c (layout, FDT node) when the guest must see them.
+ * its frames to model.c (layout) and fdt.c (node) when the guest must see them.
  * Nothing in irq.c changes.
  */
 #ifndef LVMM_IRQ_H
