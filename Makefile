@@ -51,7 +51,8 @@ LDLIBS := -lfdt -laio -lseccomp -lpthread
 SRCS := main.c options.c util.c vmm.c \
 	boot/image.c \
 	kvm/vm.c kvm/vcpu.c kvm/mmio.c \
-	irq/irq.c irq/model.c irq/fdt.c irq/routes.c irq/gicv2.c irq/gicv3.c \
+	irq/irq.c irq/registry.c irq/model.c irq/fdt.c irq/routes.c irq/gic_regs.c \
+	irq/gicv2.c irq/gicv3.c irq/its.c \
 	timer/timer.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/term.c devices/console.c \
 	devices/virtio/mmio.c devices/virtio/queue.c devices/virtio/blk.c \
@@ -60,7 +61,6 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/vfio/trap.c devices/vfio/irq.c devices/vfio/host.c devices/vfio/guest.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
-	irq/gic_state.c \
 	control/control.c \
 	sandbox/sandbox.c sandbox/seccomp.c
 OBJS := $(SRCS:%.c=build/%.o)

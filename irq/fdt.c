@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The GIC's device tree node (Documentation/devicetree/bindings/interrupt-controller/arm,gic*.yaml). */
-#include "irq.h"
+#include "model.h"
 
 #include <errno.h>
 #include <libfdt.h>

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The irqchip interface over KVM's in-kernel vGIC models. */
+/*
+ * The generic irqchip: model lookup, SPI allocation, GSI routes and irqfds,
+ * KVM_IRQ_LINE, and the state calls handed to the model's ops. It knows no
+ * GIC register or attribute group (irq.h says how a model is added).
+ */
 #include "irq.h"
 #include "../util.h"
 
@@ -8,65 +12,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
-
-int gic_set_attr(int fd, uint32_t group, uint64_t attr, const void *val)
-{
-	struct kvm_device_attr a = {
-		.group = group,
-		.attr = attr,
-		.addr = (uint64_t)(uintptr_t)val,
-	};
-
-	return ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
-}
-
-int gic_has_attr(int fd, uint32_t group, uint64_t attr)
-{
-	struct kvm_device_attr a = { .group = group, .attr = attr };
-
-	return ioctl(fd, KVM_HAS_DEVICE_ATTR, &a) < 0 ? -errno : 0;
-}
-
-static bool kvm_can_create_device(int vm_fd, uint32_t type)
-{
-	struct kvm_create_device cd = { .type = type, .flags = KVM_CREATE_DEVICE_TEST };
-
-	return ioctl(vm_fd, KVM_CREATE_DEVICE, &cd) == 0;
-}
 
 unsigned int irqchip_host_models(int vm_fd)
 {
 	unsigned int mask = 0;
 
-	if (kvm_can_create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V2))
-		mask |= IRQCHIP_MASK(IRQCHIP_GICV2);
-	if (kvm_can_create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3)) {
-		mask |= IRQCHIP_MASK(IRQCHIP_GICV3);
-		if (kvm_can_create_device(vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS))
-			mask |= IRQCHIP_MASK(IRQCHIP_GICV3_ITS);
-	}
+	for (const struct irqchip_ops *const *m = irqchip_models; *m; m++)
+		if ((*m)->probe(vm_fd))
+			mask |= IRQCHIP_MASK((*m)->model);
 	return mask;
+}
+
+static const struct irqchip_ops *irqchip_ops_for(enum irqchip_model model)
+{
+	for (const struct irqchip_ops *const *m = irqchip_models; *m; m++)
+		if ((*m)->model == model)
+			return *m;
+	return NULL;
 }
 
 int irqchip_create(int vm_fd, enum irqchip_model model, unsigned int nr_cpus,
 		   struct irqchip **out)
 {
+	const struct irqchip_ops *ops = irqchip_ops_for(model);
 	struct irqchip *chip;
 	int ret;
 
+	if (!ops) {
+		pr_err("irqchip %s: lvmm has no such model", irqchip_model_name(model));
+		return -EINVAL;
+	}
 	chip = calloc(1, sizeof(*chip));
 	if (!chip)
 		return -ENOMEM;
 	chip->model = model;
-	chip->ops = model == IRQCHIP_GICV2 ? &gicv2_ops : &gicv3_ops;
+	chip->ops = ops;
 	chip->vm_fd = vm_fd;
-	chip->gic_fd = -1;
-	chip->its_fd = -1;
 	chip->nr_cpus = nr_cpus;
 	chip->nr_irqs = GIC_NR_IRQS;
 	chip->next_spi = GIC_FIRST_SPI;
-	gic_layout_for(model, nr_cpus, &chip->layout);
 	irq_routes_init(&chip->routes);
 
 	ret = chip->ops->create(chip);
@@ -225,10 +209,7 @@ void irqchip_destroy(struct irqchip *chip)
 		free(irqfd);
 	}
 	irq_routes_free(&chip->routes);
-	if (chip->its_fd >= 0)
-		close(chip->its_fd);
-	if (chip->gic_fd >= 0)
-		close(chip->gic_fd);
+	chip->ops->destroy(chip);
 	free(chip);
 }
 
@@ -241,13 +222,39 @@ unsigned int irqchip_alloc_spi(struct irqchip *chip)
 
 int irqchip_set_spi(struct irqchip *chip, unsigned int intid, int level)
 {
-	if (intid < GIC_NR_IRQS)
-		chip->irq_line_calls[intid]++;
 	struct kvm_irq_level irq = {
 		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) |
 		       (intid & KVM_ARM_IRQ_NUM_MASK),
 		.level = level,
 	};
 
+	/* vCPU threads count, the --stats reader reads: relaxed is enough. */
+	if (intid < GIC_NR_IRQS)
+		atomic_fetch_add_explicit(&chip->irq_line_calls[intid], 1, memory_order_relaxed);
 	return ioctl(chip->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+}
+
+unsigned int irqchip_line_calls(struct irqchip *chip, unsigned int intid)
+{
+	if (intid >= GIC_NR_IRQS)
+		return 0;
+	return atomic_load_explicit(&chip->irq_line_calls[intid], memory_order_relaxed);
+}
+
+/* Snapshots: the model owns its state and the order it is restored in. */
+int irqchip_flush_to_ram(struct irqchip *chip, char *err, size_t errlen)
+{
+	return chip->ops->flush(chip, err, errlen);
+}
+
+int irqchip_save(struct irqchip *chip, struct state_writer *w, const uint64_t *mpidrs,
+		 char *err, size_t errlen)
+{
+	return chip->ops->save(chip, w, mpidrs, err, errlen);
+}
+
+int irqchip_restore(struct irqchip *chip, const struct state_reader *r, const uint64_t *mpidrs,
+		    char *err, size_t errlen)
+{
+	return chip->ops->restore(chip, r, mpidrs, err, errlen);
 }

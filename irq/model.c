@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Choosing a GIC model and laying out its frames: pure logic. */
-#include "irq.h"
+#include "model.h"
 #include "../board/memmap.h"
 #include "../util.h"
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The GSI routing table as lvmm keeps it: pure logic, unit-tested. */
-#include "irq.h"
+#include "model.h"
+#include "routes.h"
 
 #include <errno.h>
 #include <stdlib.h>
