@@ -1,67 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Bring-up, run and teardown of one VM: the ordered list of steps in one
- * place (vmm.c), walked backwards on the way out.
+ * One VM from start to end: bring-up as one ordered list of steps (vmm.c),
+ * run until it stops, teardown walking the list backwards. The parts it
+ * assembles are struct vmm (machine.h).
  */
 #ifndef LVMM_VMM_H
 #define LVMM_VMM_H
 
-#include "boot/boot.h"
-#include "control/control.h"
-#include "devices/device.h"
-#include "irq/irq.h"
-#include "kvm/kvm.h"
-#include "options.h"
+#include <stddef.h>
+#include <stdint.h>
 
-struct boot_file {
-	const char *what;	/* "kernel", "initrd" */
-	const char *path;
-	int fd;
-	uint64_t size;
-};
+#include "../kvm/kvm.h"
 
-struct snapshot_image;
-
-/* One VM: what vmm.c brings up, and what snapshots and the control channel see. */
-struct vmm {
-	const struct vm_config *cfg;
-	struct vm vm;
-	struct irqchip *irqchip;
-	struct device_list devices;
-	struct device *console;
-
-	char kernel_path[256];
-	struct boot_file kernel, initrd;
-	struct kernel_image image;
-	struct boot_layout layout;
-	char *bootargs;
-
-	bool term_raw;
-	bool devices_started;
-	uint64_t setup_cpu_ns;
-
-	/* Restoring: the snapshot being brought back (NULL for a fresh boot). */
-	struct snapshot_image *restore;
-
-	/* The control channel; op_lock serialises pause/resume/snapshot. */
-	struct control control;
-	pthread_mutex_t op_lock;
-	bool paused;
-	uint64_t restore_done_ns;	/* restore: monotonic time vCPUs were started */
-};
+struct vm_config;
 
 struct vmm_result {
 	enum vm_exit_reason reason;
 	int signo;		/* for VM_EXIT_SIGNAL */
 };
 
-/* Monotonic time at which main() started, for --stats. */
-extern uint64_t lvmm_start_ns;
-
 /*
- * Boot and run the VM until it stops. Returns 0 with the reason in res, or
- * -errno when it could not be started (a message has been printed).
+ * Boot (or, with cfg->restore_dir, restore) and run the VM until it stops.
+ * Returns 0 with the reason in res, or -errno when it could not be started,
+ * with the reason in err (empty when a device printed it already).
  */
-int vmm_run(const struct vm_config *cfg, struct vmm_result *res);
+int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size_t errlen);
 
 #endif
