@@ -22,7 +22,8 @@ void board_init(struct board *b, uint64_t ram_size)
 	/* virtio-mmio slots from VIRTIO_MMIO_BASE up to the VFIO window. */
 	window_init(&b->virtio, "virtio-mmio", VIRTIO_MMIO_BASE, VFIO_MMIO_BASE - VIRTIO_MMIO_BASE);
 	window_init(&b->vfio, "vfio", VFIO_MMIO_BASE, VFIO_MMIO_SIZE);
-	b->irqchip = NULL;
+	b->spi_alloc = NULL;
+	b->spi_ctx = NULL;
 }
 
 uint64_t board_highest_gpa(const struct board *b)
@@ -43,6 +44,17 @@ int board_window_alloc(struct board_window *w, uint64_t size, uint64_t *gpa, cha
 	w->next = at + size;
 	*gpa = at;
 	return 0;
+}
+
+void board_set_spi_source(struct board *b, unsigned int (*alloc)(void *ctx), void *ctx)
+{
+	b->spi_alloc = alloc;
+	b->spi_ctx = ctx;
+}
+
+unsigned int board_alloc_spi(struct board *b)
+{
+	return b->spi_alloc ? b->spi_alloc(b->spi_ctx) : 0;
 }
 
 void board_uart_path(const struct board *b, char *buf, size_t size)

@@ -14,8 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../irq/irq.h"
-
 struct board_window {
 	const char *name;	/* for messages: "virtio-mmio" */
 	uint64_t base, size;
@@ -27,7 +25,12 @@ struct board {
 	uint64_t uart_base;
 	struct board_window virtio;	/* virtio-mmio transports, one slot each */
 	struct board_window vfio;	/* VFIO platform regions, mapped or trapped */
-	struct irqchip *irqchip;	/* SPIs come from it, once it exists */
+	/*
+	 * SPIs are the interrupt controller's lines: once it exists, bring-up
+	 * gives the board its allocator (0: none left).
+	 */
+	unsigned int (*spi_alloc)(void *ctx);
+	void *spi_ctx;
 };
 
 /* The board for a guest with ram_size bytes of RAM. */
@@ -42,11 +45,9 @@ uint64_t board_highest_gpa(const struct board *b);
 int board_window_alloc(struct board_window *w, uint64_t size, uint64_t *gpa, char *err,
 		       size_t errlen);
 
-/* A free SPI (its INTID), or 0 when none is left: the irqchip holds them. */
-static inline unsigned int board_alloc_spi(struct board *b)
-{
-	return irqchip_alloc_spi(b->irqchip);
-}
+void board_set_spi_source(struct board *b, unsigned int (*alloc)(void *ctx), void *ctx);
+/* A free SPI (its INTID), or 0 when none is left (or no irqchip yet). */
+unsigned int board_alloc_spi(struct board *b);
 
 /* The FDT path of the console UART, for /chosen's stdout-path. */
 void board_uart_path(const struct board *b, char *buf, size_t size);

@@ -98,12 +98,18 @@ static int step_ram(struct vmm *v, char *err, size_t errlen)
 	return ret;
 }
 
+static unsigned int irqchip_spi(void *chip)
+{
+	return irqchip_alloc_spi(chip);
+}
+
 static int step_irqchip(struct vmm *v, enum irqchip_model model)
 {
 	/* irq/ prints what went wrong itself. */
 	int ret = irqchip_create(v->vm.vm_fd, model, v->cfg->nr_cpus, &v->irqchip);
 
-	v->board.irqchip = v->irqchip;
+	if (!ret)
+		board_set_spi_source(&v->board, irqchip_spi, v->irqchip);
 	return ret;
 }
 

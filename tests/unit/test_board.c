@@ -55,3 +55,25 @@ TEST(board_window_full)
 	CHECK(strstr(err, "test window") != NULL);
 	CHECK_EQ_U64(gpa, 0x1200);	/* untouched on failure */
 }
+
+static unsigned int fake_spi(void *ctx)
+{
+	unsigned int *next = ctx;
+
+	return *next < 35 ? (*next)++ : 0;
+}
+
+/* SPIs come from the source bring-up gives; none before it, 0 when spent. */
+TEST(board_spis)
+{
+	unsigned int next = 32;
+	struct board b;
+
+	board_init(&b, 64ULL << 20);
+	CHECK_EQ_INT(board_alloc_spi(&b), 0);
+	board_set_spi_source(&b, fake_spi, &next);
+	CHECK_EQ_INT(board_alloc_spi(&b), 32);
+	CHECK_EQ_INT(board_alloc_spi(&b), 33);
+	CHECK_EQ_INT(board_alloc_spi(&b), 34);
+	CHECK_EQ_INT(board_alloc_spi(&b), 0);
+}
