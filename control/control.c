@@ -184,7 +184,9 @@ static void serve_one(struct control *c, int fd)
 	else
 		c->handler(c->ctx, req, reply, sizeof(reply) - 1);
 	strcat(reply, "\n");
-	write_all(fd, reply, strlen(reply));
+	/* A client that hung up gets no reply; the request was served all the same. */
+	if (write_all(fd, reply, strlen(reply)))
+		return;
 }
 
 static void *control_thread(void *arg)

@@ -242,6 +242,7 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
+/* Best effort: the error that brought us here is the one reported. */
 static void remove_tmp(const char *tmp)
 {
 	char path[PATH_MAX + 16];
