@@ -48,8 +48,10 @@ CPPFLAGS := -isystem $(SYSROOT)/kernel-headers/include $(LIBINCS)
 LDFLAGS := -static $(LIBDIRS)
 LDLIBS := -lfdt -laio -lseccomp -lpthread
 
-SRCS := main.c options.c util.c vmm.c \
-	boot/image.c \
+SRCS := main.c options.c util.c \
+	vmm/vmm.c vmm/devices.c vmm/stats.c \
+	board/board.c \
+	boot/image.c boot/files.c \
 	kvm/vm.c kvm/vcpu.c kvm/mmio.c \
 	irq/irq.c irq/registry.c irq/model.c irq/fdt.c irq/routes.c irq/gic_regs.c \
 	irq/gicv2.c irq/gicv3.c irq/its.c \
@@ -61,12 +63,13 @@ SRCS := main.c options.c util.c vmm.c \
 	devices/vfio/trap.c devices/vfio/irq.c devices/vfio/host.c devices/vfio/guest.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
-	control/control.c \
+	migration/restore_apply.c \
+	control/control.c control/requests.c \
 	sandbox/sandbox.c sandbox/seccomp.c
 OBJS := $(SRCS:%.c=build/%.o)
 
 # Logic that needs no KVM, built for the build machine and unit-tested here.
-UNIT_SRCS := options.c util.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
+UNIT_SRCS := options.c util.c board/board.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/mmio.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c \

@@ -7,7 +7,8 @@
 #include "options.h"
 #include "sandbox/sandbox.h"
 #include "util.h"
-#include "vmm.h"
+#include "vmm/stats.h"
+#include "vmm/vmm.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -283,7 +284,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct vmm_result res;
-	char err[256];
+	char err[1024];
 	int ret;
 
 	switch (options_parse_run(argc, argv, &cfg, stdout, stderr)) {
@@ -303,10 +304,13 @@ static int cmd_run(int argc, char **argv)
 		options_free(&cfg);
 		return EXIT_ERROR;
 	}
-	ret = vmm_run(&cfg, &res);
+	ret = vmm_run(&cfg, &res, err, sizeof(err));
 	options_free(&cfg);
-	if (ret)
+	if (ret) {
+		if (err[0])
+			pr_err("%s", err);
 		return EXIT_ERROR;
+	}
 	switch (res.reason) {
 	case VM_EXIT_POWEROFF:
 		pr_info("%s: the guest powered off", cfg.name);

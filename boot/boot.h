@@ -2,7 +2,8 @@
 /*
  * The arm64 Linux booting protocol (Documentation/arch/arm64/booting.rst):
  * the Image header, where kernel, initrd and device tree go in guest RAM,
- * and the default kernel when none is given. Pure logic, no KVM.
+ * and the default kernel when none is given (image.c: pure logic, no KVM);
+ * the kernel and initrd files opened and read into guest RAM (files.c).
  */
 #ifndef LVMM_BOOT_H
 #define LVMM_BOOT_H
@@ -74,5 +75,35 @@ int boot_layout_compute(const struct kernel_image *img, uint64_t initrd_size,
  * with the path in buf, or -ENOENT with an explanation in why.
  */
 int boot_find_host_kernel(char *buf, size_t len, char *why, size_t whylen);
+
+/* ---- The boot files (files.c) ------------------------------------------ */
+
+struct guest_mem;
+
+struct boot_file {
+	const char *what;	/* "kernel", "initrd" */
+	const char *path;
+	int fd;
+	uint64_t size;
+};
+
+struct boot_files {
+	char host_kernel[256];	/* the host's kernel, when none was given */
+	struct boot_file kernel, initrd;
+	struct kernel_image image;
+	struct boot_layout layout;
+};
+
+void boot_files_init(struct boot_files *b);
+/*
+ * Open the kernel (NULL: the host's) and the initrd (NULL: none), parse the
+ * kernel's header and place both in RAM [ram_base, ram_base + ram_size).
+ * Returns 0 or -errno with the reason in err.
+ */
+int boot_files_open(struct boot_files *b, const char *kernel, const char *initrd,
+		    uint64_t ram_base, uint64_t ram_size, char *err, size_t errlen);
+/* Read kernel and initrd straight into guest RAM at their places. */
+int boot_files_load(struct boot_files *b, const struct guest_mem *ram, char *err, size_t errlen);
+void boot_files_close(struct boot_files *b);
 
 #endif

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket: the server thread of a running VM (one request line,
+ * one reply line per connection) and the client the CLI verbs use.
+ */
 #include "control.h"
 #include "../sandbox/sandbox.h"
 #include "../util.h"
@@ -139,8 +143,10 @@ static int check_runtime_dir(const char *dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (lstat(dir, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		snprintf(err, errlen, "%s: %s", dir, strerror(-ret));
+		return ret;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		snprintf(err, errlen, "runtime directory %s is not a directory of ours that only we can write (owner %u, mode %03o): not trusting it (see LVMM_RUNTIME_DIR)",
@@ -178,7 +184,9 @@ static void serve_one(struct control *c, int fd)
 	else
 		c->handler(c->ctx, req, reply, sizeof(reply) - 1);
 	strcat(reply, "\n");
-	write_all(fd, reply, strlen(reply));
+	/* A client that hung up gets no reply; the request was served all the same. */
+	if (write_all(fd, reply, strlen(reply)))
+		return;
 }
 
 static void *control_thread(void *arg)
@@ -242,8 +250,11 @@ int control_start(struct control *c, const char *name, control_handler handler, 
 	}
 	unlink(c->path);	/* a stale socket of a VM that died */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "control: socket: %s", strerror(-ret));
+		return ret;
+	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
 	/* Created owner-only: the umask covers the window before chmod. */
 	mode_t old = umask(0177);

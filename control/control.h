@@ -63,6 +63,13 @@ int control_take_line(char *buf, size_t n);
 /* Parse a request line. Returns 0, or -EINVAL with the reason in err. */
 int control_parse_request(const char *line, struct control_req *req, char *err, size_t errlen);
 
+/*
+ * The VM side (requests.c): answer one request line for the VM ctx (a
+ * struct vmm) by pausing, resuming, stopping or snapshotting it. This is
+ * the handler vmm gives control_start.
+ */
+void control_dispatch(void *ctx, const char *request, char *reply, size_t size);
+
 /* JSON helpers for replies: a string with escapes, and field lookup. */
 void json_escape(const char *in, char *out, size_t size);
 /* Copy the value of "key" (string or bare) from a flat JSON object. */

@@ -38,6 +38,7 @@ struct vcpu {
 	uint64_t mpidr;
 	uint32_t features;	/* KVM_ARM_VCPU_INIT features[0] used */
 	pthread_t thread;
+	/* Both written and read under vm->pause_lock (a pause counts who runs). */
 	bool thread_started;
 	bool thread_done;	/* left its loop (system event or error) */
 };
@@ -69,9 +70,13 @@ struct vm {
 	int exit_efd;		/* eventfd: written when exit_reason is set */
 	atomic_int exit_reason;
 	atomic_bool stopping;
-	uint64_t first_run_ns;	/* monotonic time of vCPU 0's first KVM_RUN */
+	_Atomic uint64_t first_run_ns;	/* monotonic time of vCPU 0's first KVM_RUN */
 
-	/* Pausing: vCPU threads park outside KVM_RUN until resumed. */
+	/*
+	 * Pausing: vCPU threads park outside KVM_RUN until resumed. pause_lock
+	 * guards pause_requested, nr_parked and each vCPU's thread_started and
+	 * thread_done; pause_cond is signalled when any of them changes.
+	 */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool pause_requested;

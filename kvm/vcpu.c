@@ -208,8 +208,8 @@ static void *vcpu_thread(void *arg)
 	while (!atomic_load(&vm->stopping)) {
 		if (vcpu_park_if_paused(v))
 			continue;
-		if (v->index == 0 && !vm->first_run_ns)
-			vm->first_run_ns = now_ns();
+		if (v->index == 0 && !atomic_load(&vm->first_run_ns))
+			atomic_store(&vm->first_run_ns, now_ns());
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -244,10 +244,14 @@ int vcpus_start(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
+		/* Under the lock: a pause from the control thread counts who runs. */
+		pthread_mutex_lock(&vm->pause_lock);
 		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (!ret)
+			v->thread_started = true;
+		pthread_mutex_unlock(&vm->pause_lock);
 		if (ret)
 			return -ret;
-		v->thread_started = true;
 	}
 	return 0;
 }
@@ -306,7 +310,9 @@ void vcpus_stop(struct vm *vm)
 		if (!v->thread_started)
 			continue;
 		pthread_join(v->thread, NULL);
+		pthread_mutex_lock(&vm->pause_lock);
 		v->thread_started = false;
+		pthread_mutex_unlock(&vm->pause_lock);
 	}
 }
 
@@ -330,12 +336,15 @@ int vcpu_save(struct vcpu *v, struct state_writer *w, char *err, size_t errlen)
 
 	/* The first call says how many (E2BIG); the second fills them in. */
 	if (ioctl(v->fd, KVM_GET_REG_LIST, &probe) < 0 && errno != E2BIG) {
-		snprintf(err, errlen, "vcpu%u: KVM_GET_REG_LIST: %s", v->index, strerror(errno));
-		return -errno;
+		ret = -errno;
+		snprintf(err, errlen, "vcpu%u: KVM_GET_REG_LIST: %s", v->index, strerror(-ret));
+		return ret;
 	}
 	list = calloc(1, sizeof(*list) + probe.n * sizeof(list->reg[0]));
-	if (!list)
+	if (!list) {
+		snprintf(err, errlen, "vcpu%u: %s", v->index, strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	list->n = probe.n;
 	if (ioctl(v->fd, KVM_GET_REG_LIST, list) < 0) {
 		ret = -errno;
@@ -408,9 +417,11 @@ int vcpu_restore(struct vcpu *v, const struct state_section *s, bool skip_counte
 		if (skip_counters && (key == KVM_REG_ARM_TIMER_CNT || key == KVM_REG_ARM_PTIMER_CNT))
 			continue;
 		if (ioctl(v->fd, KVM_SET_ONE_REG, &reg) < 0) {
+			int ret = -errno;
+
 			snprintf(err, errlen, "vcpu%u: this host's KVM refuses register 0x%llx: %s (incompatible host)",
-				 v->index, (unsigned long long)key, strerror(errno));
-			return -errno;
+				 v->index, (unsigned long long)key, strerror(-ret));
+			return ret;
 		}
 	}
 	if (!ss_get_u64(s, VCPU_KEY_MP_STATE, &state)) {
@@ -419,8 +430,10 @@ int vcpu_restore(struct vcpu *v, const struct state_section *s, bool skip_counte
 	}
 	mp.mp_state = state;
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0) {
-		snprintf(err, errlen, "vcpu%u: KVM_SET_MP_STATE: %s", v->index, strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		snprintf(err, errlen, "vcpu%u: KVM_SET_MP_STATE: %s", v->index, strerror(-ret));
+		return ret;
 	}
 	return 0;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Opening a snapshot for restore: everything that can be checked before
- * KVM is touched, and guest RAM mapped from the memory file. The restore
- * order itself is vmm.c's bring-up list walked with this state.
+ * KVM is touched, and guest RAM mapped from the memory file. Applying it
+ * at bring-up's steps is restore_apply.c's.
  */
 #include "snapshot.h"
 #include "../util.h"
@@ -147,8 +147,10 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 		p = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
 			 img->mem_fd, 0);
 		if (p == MAP_FAILED) {
-			snprintf(err, errlen, "mapping the memory file: %s", strerror(errno));
-			return -errno;
+			int ret = -errno;
+
+			snprintf(err, errlen, "mapping the memory file: %s", strerror(-ret));
+			return ret;
 		}
 		*host = p;
 		return 0;
@@ -156,8 +158,10 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 	p = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
-		snprintf(err, errlen, "allocating guest RAM: %s", strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		snprintf(err, errlen, "allocating guest RAM: %s", strerror(-ret));
+		return ret;
 	}
 	/* Read only the data ranges: holes are zero pages already. */
 	for (off_t off = 0; off < (off_t)img->mem_size;) {
@@ -171,11 +175,15 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 		while (data < hole) {
 			ssize_t n = pread(img->mem_fd, (char *)p + data, hole - data, data);
 
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n <= 0) {
+				int ret = n < 0 ? -errno : -EIO;
+
 				snprintf(err, errlen, "reading the memory file: %s",
-					 n < 0 ? strerror(errno) : "short read");
+					 n < 0 ? strerror(-ret) : "short read");
 				munmap(p, img->mem_size);
-				return -EIO;
+				return ret;
 			}
 			data += n;
 		}

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Pause, resume, and writing a snapshot of a running VM. */
+#include "migration.h"
 #include "snapshot.h"
-#include "../devices/device.h"
 #include "../irq/irq.h"
+#include "../machine.h"
 #include "../timer/timer.h"
 #include "../util.h"
-#include "../vmm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +38,16 @@ int vmm_resume(struct vmm *v, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&v->op_lock);
 	return 0;
+}
+
+bool vmm_is_paused(struct vmm *v)
+{
+	bool paused;
+
+	pthread_mutex_lock(&v->op_lock);
+	paused = v->paused;
+	pthread_mutex_unlock(&v->op_lock);
+	return paused;
 }
 
 static bool page_is_zero(const void *page)
@@ -84,18 +94,43 @@ int memory_save(int fd, const void *ram, uint64_t size)
 	return 0;
 }
 
-static void put_config(struct vmm *v, struct state_writer *w)
+/* The guest's counters (both as at one moment where the host can) and the time. */
+static int read_clocks(struct vmm *v, uint64_t *cnt, uint64_t *pcnt, bool *has_pcnt,
+		       uint64_t *realtime_ns, char *err, size_t errlen)
 {
-	const struct vm_config *cfg = v->cfg;
-	uint64_t cnt = 0, pcnt = 0;
-	bool has_pcnt;
 	struct timespec ts;
+	int ret;
 
 	/* Both counters as at one moment: restore keeps their difference. */
-	has_pcnt = !timer_read_counters(v->vm.vcpus[0].fd, &cnt, &pcnt);
-	if (!has_pcnt)
-		vcpu_get_reg(&v->vm.vcpus[0], KVM_REG_ARM_TIMER_CNT, &cnt);
-	clock_gettime(CLOCK_REALTIME, &ts);
+	*has_pcnt = !timer_read_counters(v->vm.vcpus[0].fd, cnt, pcnt);
+	if (!*has_pcnt) {
+		ret = vcpu_get_reg(&v->vm.vcpus[0], KVM_REG_ARM_TIMER_CNT, cnt);
+		if (ret) {
+			/* A snapshot with a made-up counter would restore a guest whose time jumps. */
+			snprintf(err, errlen, "vcpu0: reading the guest's counter (TIMER_CNT): %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "reading the wall clock: %s", strerror(-ret));
+		return ret;
+	}
+	*realtime_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return 0;
+}
+
+static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = v->cfg;
+	uint64_t cnt = 0, pcnt = 0, realtime_ns = 0;
+	bool has_pcnt;
+	int ret;
+
+	ret = read_clocks(v, &cnt, &pcnt, &has_pcnt, &realtime_ns, err, errlen);
+	if (ret)
+		return ret;
 	sw_begin(w, "vm", 1);
 	sw_put_u64(w, VM_KEY_MEM, cfg->mem_bytes);
 	sw_put_u64(w, VM_KEY_CPUS, v->vm.nr_vcpus);
@@ -106,21 +141,28 @@ static void put_config(struct vmm *v, struct state_writer *w)
 	sw_put_u64(w, VM_KEY_GUEST_COUNTER, cnt);
 	if (has_pcnt)
 		sw_put_u64(w, VM_KEY_GUEST_PCOUNTER, pcnt);
-	sw_put_u64(w, VM_KEY_REALTIME_NS, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	sw_put_u64(w, VM_KEY_REALTIME_NS, realtime_ns);
 	sw_put_str(w, VM_KEY_NAME, cfg->name);
 	sw_put_u64(w, VM_KEY_NR_DISKS, cfg->nr_disks);
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		char abs[PATH_MAX];
 		struct stat st;
 
-		/* Absolute, so a restore from another directory finds it. */
-		if (!realpath(cfg->disks[i].path, abs))
-			snprintf(abs, sizeof(abs), "%s", cfg->disks[i].path);
+		/*
+		 * Absolute, so a restore from another directory finds it; and its
+		 * size, which restore checks (a disk gone since boot fails here).
+		 */
+		if (!realpath(cfg->disks[i].path, abs) || stat(abs, &st) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "disk '%s': %s", cfg->disks[i].path, strerror(-ret));
+			sw_end(w);
+			return ret;
+		}
 		sw_put_str(w, VM_KEY_DISK(i, 0), abs);
 		sw_put_u64(w, VM_KEY_DISK(i, 1), cfg->disks[i].readonly);
 		if (cfg->disks[i].serial)
 			sw_put_str(w, VM_KEY_DISK(i, 2), cfg->disks[i].serial);
-		sw_put_u64(w, VM_KEY_DISK(i, 3), stat(abs, &st) ? 0 : (uint64_t)st.st_size);
+		sw_put_u64(w, VM_KEY_DISK(i, 3), st.st_size);
 	}
 	sw_put_u64(w, VM_KEY_NR_NETS, cfg->nr_nets);
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
@@ -129,6 +171,7 @@ static void put_config(struct vmm *v, struct state_writer *w)
 	}
 	sw_put_u64(w, VM_KEY_RNG, cfg->rng);
 	sw_end(w);
+	return 0;
 }
 
 /* Everything but RAM, into w. */
@@ -138,7 +181,9 @@ static int build_state(struct vmm *v, struct state_writer *w, char *err, size_t 
 	struct device *dev;
 	int ret;
 
-	put_config(v, w);
+	ret = put_config(v, w, err, errlen);
+	if (ret)
+		return ret;
 	for (unsigned int i = 0; i < v->vm.nr_vcpus; i++) {
 		mpidrs[i] = v->vm.vcpus[i].mpidr;
 		ret = vcpu_save(&v->vm.vcpus[i], w, err, errlen);
@@ -197,6 +242,7 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
+/* Best effort: the error that brought us here is the one reported. */
 static void remove_tmp(const char *tmp)
 {
 	char path[PATH_MAX + 16];
@@ -236,8 +282,11 @@ static int write_snapshot(struct vmm *v, const char *dir, char *err, size_t errl
 				errlen);
 	ret = ret ?: write_file(tmp, "state", w.buf, w.len, NULL, 0, err, errlen);
 	sw_free(&w);
-	if (!ret && fsync_dir(tmp) < 0)
-		ret = -EIO;
+	if (!ret) {
+		ret = fsync_dir(tmp);
+		if (ret)
+			snprintf(err, errlen, "syncing %s: %s", tmp, strerror(-ret));
+	}
 	if (!ret && rename(tmp, dir) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "renaming %s to %s: %s", tmp, dir, strerror(-ret));
@@ -246,8 +295,12 @@ static int write_snapshot(struct vmm *v, const char *dir, char *err, size_t errl
 		remove_tmp(tmp);
 		return ret;
 	}
-	fsync_dir(parent);
-	return 0;
+	/* The rename itself is durable only once the parent is synced. */
+	ret = fsync_dir(parent);
+	if (ret)
+		snprintf(err, errlen, "syncing %s after renaming %s into it: %s", parent, dir,
+			 strerror(-ret));
+	return ret;
 }
 
 static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, size_t errlen)
@@ -306,68 +359,4 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t er
 out:
 	pthread_mutex_unlock(&v->op_lock);
 	return ret;
-}
-
-static void reply_error(char *reply, size_t size, const char *msg)
-{
-	char esc[1024];
-
-	json_escape(msg, esc, sizeof(esc));
-	snprintf(reply, size, "{\"ok\":false,\"error\":\"%s\"}", esc);
-}
-
-static void reply_info(struct vmm *v, char *reply, size_t size, const char *extra)
-{
-	char name[2 * LVMM_NAME_MAX];
-
-	json_escape(v->cfg->name, name, sizeof(name));
-	snprintf(reply, size,
-		 "{\"ok\":true,\"name\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"vcpus\":%u,"
-		 "\"mem_mib\":%llu,\"irqchip\":\"%s\"%s}",
-		 name, (int)getpid(), v->paused ? "paused" : "running", v->vm.nr_vcpus,
-		 (unsigned long long)(v->cfg->mem_bytes >> 20), irqchip_model_name(v->irqchip->model),
-		 extra ? extra : "");
-}
-
-void vmm_control(void *ctx, const char *line, char *reply, size_t size)
-{
-	struct vmm *v = ctx;
-	struct control_req req;
-	char err[512] = "";
-
-	if (control_parse_request(line, &req, err, sizeof(err))) {
-		reply_error(reply, size, err);
-		return;
-	}
-	switch (req.op) {
-	case CONTROL_INFO:
-		reply_info(v, reply, size, NULL);
-		break;
-	case CONTROL_PAUSE:
-		vmm_pause(v, err, sizeof(err));
-		reply_info(v, reply, size, NULL);
-		break;
-	case CONTROL_RESUME:
-		vmm_resume(v, err, sizeof(err));
-		reply_info(v, reply, size, NULL);
-		break;
-	case CONTROL_STOP:
-		vm_request_exit(&v->vm, VM_EXIT_STOPPED);
-		reply_info(v, reply, size, ",\"stopping\":true");
-		break;
-	case CONTROL_SNAPSHOT: {
-		uint64_t t0 = now_ns();
-		char extra[4200], dir[4096];
-
-		if (vmm_snapshot(v, req.dir, req.stop, err, sizeof(err))) {
-			reply_error(reply, size, err);
-			return;
-		}
-		json_escape(req.dir, dir, sizeof(dir));
-		snprintf(extra, sizeof(extra), ",\"snapshot\":\"%s\",\"snapshot_ms\":%.1f%s", dir,
-			 (now_ns() - t0) / 1e6, req.stop ? ",\"stopping\":true" : "");
-		reply_info(v, reply, size, extra);
-		break;
-	}
-	}
 }

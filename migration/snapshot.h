@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Checkpoint and restore. A snapshot is a directory:
+ * The snapshot on disk, and opening one for restore (the orchestration is
+ * in migration.h). A snapshot is a directory:
  *
  *   DIR/memory   guest RAM, sparse (zero pages are holes)
  *   DIR/state    the state file (state.h): "vm" (configuration, counter,
@@ -18,19 +19,6 @@
 
 #include "../options.h"
 #include "../state/state.h"
-
-struct vmm;
-
-/* Pause/resume the guest (vCPUs parked; devices keep their state). */
-int vmm_pause(struct vmm *v, char *err, size_t errlen);
-int vmm_resume(struct vmm *v, char *err, size_t errlen);
-/*
- * Pause, quiesce devices, flush KVM state into RAM, write DIR, then resume
- * (or, with stop, end the VM). A failure leaves the VM as it was.
- */
-int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t errlen);
-/* The control channel's request handler (control.h). */
-void vmm_control(void *ctx, const char *request, char *reply, size_t size);
 
 /* A disk's serial: the virtio-blk ID, 20 bytes, as --disk serial= takes. */
 #define SNAPSHOT_SERIAL_MAX 20

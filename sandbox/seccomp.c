@@ -142,7 +142,7 @@ static const unsigned long control_ioctls[] = {
 	0
 };
 
-/* The main thread once the VM runs (vmm.c): waiting, then teardown. */
+/* The main thread once the VM runs (vmm/vmm.c): waiting, then teardown. */
 static const int main_calls[] = {
 	SCMP_SYS(ppoll),		/* the exit eventfd and the signalfd */
 	SCMP_SYS(read),			/* the signal that ends the VM */

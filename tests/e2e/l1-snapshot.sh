@@ -276,6 +276,20 @@ refusal_tests() {
 	else
 		fail "$t/unknown-vm" "$(cat /tmp/snapout)"
 	fi
+	# Its disk moved away since it was opened: refused (a restore could not
+	# find it), nothing left behind, and the VM runs on.
+	rm -rf $snapdir/diskgone
+	mv $disk $disk.away
+	n0=$(last_tick "$f" 0)
+	if ! "$LVMM" snapshot "$name" $snapdir/diskgone >/tmp/snapout 2>&1 &&
+		grep -q "disk '$disk': No such file or directory" /tmp/snapout &&
+		[ -z "$(ls -d $snapdir/diskgone* 2>/dev/null)" ] &&
+		wait_for "^TICK cpu=0 n=$((n0 + 2)) " "$f" 30; then
+		pass "$t/disk-gone"
+	else
+		fail "$t/disk-gone" "$(cat /tmp/snapout; ls -d $snapdir/diskgone* 2>/dev/null)"
+	fi
+	mv $disk.away $disk
 	# lvmm list shows it, owner-only socket.
 	if "$LVMM" list | grep -q "^$name .* running " && [ "$(stat -c %a $LVMM_RUNTIME_DIR/$name.sock)" = 600 ]; then
 		pass "$t/list-and-socket-mode"

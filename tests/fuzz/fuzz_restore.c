@@ -3,7 +3,7 @@
  * Restoring from a snapshot's state file, as far as it goes without KVM:
  * the reader (migration/state.c), the vm section made into a VM
  * configuration (migration/restore_config.c), then the devices that
- * configuration asks for, created as vmm.c creates them (uart0,
+ * configuration asks for, created as vmm/devices.c creates them (uart0,
  * virtio-console0, virtio-blkN, virtio-rng0; not virtio-net, which needs a
  * tap) and restored from their sections, then read through every register
  * as a guest would right after the restore. The input is the whole state
@@ -94,7 +94,7 @@ static void devset_free(struct devset *set)
 	set->n = 0;
 }
 
-/* The devices cfg asks for, named and ordered as vmm.c makes them. */
+/* The devices cfg asks for, named and ordered as vmm/devices.c makes them. */
 static int devset_create(struct devset *set, const struct vm_config *cfg)
 {
 	struct uart_console_opts uopts = { .in_fd = -1, .out_fd = null_fd };
@@ -202,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct state_section *s = sr_section(&img->reader, dev->name);
 
 		if (!s || dev->ops->restore(dev, s, err, sizeof(err)))
-			break;	/* vmm.c stops the restore here */
+			break;	/* restore_apply stops the restore here */
 		/* The guest looks at the restored device. */
 		for (uint64_t off = 0; off < dev->mmio_size && off < 0x200; off += 4) {
 			uint32_t v;

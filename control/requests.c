@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM side of the control protocol: one request line of a running VM's
+ * socket (control.c serves it) answered with one JSON line, by asking the
+ * VM to pause, resume, stop or write a snapshot (migration/).
+ */
+#include "control.h"
+#include "../irq/irq.h"
+#include "../machine.h"
+#include "../migration/migration.h"
+#include "../options.h"
+#include "../util.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static void reply_error(char *reply, size_t size, const char *msg)
+{
+	char esc[1024];
+
+	json_escape(msg, esc, sizeof(esc));
+	snprintf(reply, size, "{\"ok\":false,\"error\":\"%s\"}", esc);
+}
+
+static void reply_info(struct vmm *v, char *reply, size_t size, const char *extra)
+{
+	char name[2 * LVMM_NAME_MAX];
+
+	json_escape(v->cfg->name, name, sizeof(name));
+	snprintf(reply, size,
+		 "{\"ok\":true,\"name\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"vcpus\":%u,"
+		 "\"mem_mib\":%llu,\"irqchip\":\"%s\"%s}",
+		 name, (int)getpid(), vmm_is_paused(v) ? "paused" : "running", v->vm.nr_vcpus,
+		 (unsigned long long)(v->cfg->mem_bytes >> 20), irqchip_model_name(v->irqchip->model),
+		 extra ? extra : "");
+}
+
+static void snapshot_request(struct vmm *v, const struct control_req *req, char *reply,
+			     size_t size)
+{
+	uint64_t t0 = now_ns();
+	char extra[4200], dir[4096], err[512] = "";
+
+	if (vmm_snapshot(v, req->dir, req->stop, err, sizeof(err))) {
+		reply_error(reply, size, err);
+		return;
+	}
+	json_escape(req->dir, dir, sizeof(dir));
+	snprintf(extra, sizeof(extra), ",\"snapshot\":\"%s\",\"snapshot_ms\":%.1f%s", dir,
+		 (now_ns() - t0) / 1e6, req->stop ? ",\"stopping\":true" : "");
+	reply_info(v, reply, size, extra);
+}
+
+void control_dispatch(void *ctx, const char *line, char *reply, size_t size)
+{
+	struct vmm *v = ctx;
+	struct control_req req;
+	char err[512] = "";
+
+	if (control_parse_request(line, &req, err, sizeof(err))) {
+		reply_error(reply, size, err);
+		return;
+	}
+	switch (req.op) {
+	case CONTROL_INFO:
+		reply_info(v, reply, size, NULL);
+		break;
+	case CONTROL_PAUSE:
+		if (vmm_pause(v, err, sizeof(err)))
+			reply_error(reply, size, err);
+		else
+			reply_info(v, reply, size, NULL);
+		break;
+	case CONTROL_RESUME:
+		if (vmm_resume(v, err, sizeof(err)))
+			reply_error(reply, size, err);
+		else
+			reply_info(v, reply, size, NULL);
+		break;
+	case CONTROL_STOP:
+		vm_request_exit(&v->vm, VM_EXIT_STOPPED);
+		reply_info(v, reply, size, ",\"stopping\":true");
+		break;
+	case CONTROL_SNAPSHOT:
+		snapshot_request(v, &req, reply, size);
+		break;
+	}
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Snapshot and restore of one VM (struct vmm, machine.h): pausing it and
+ * writing a snapshot (snapshot.c), and bringing one back at the steps of
+ * vmm's bring-up list (restore_apply.c). Every function returns 0 or
+ * -errno with one line in err saying what is wrong; the caller prints it.
+ */
+#ifndef LVMM_MIGRATION_H
+#define LVMM_MIGRATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vmm;
+struct vm_config;
+
+/* Pause/resume the guest (vCPUs parked; devices keep their state). */
+int vmm_pause(struct vmm *v, char *err, size_t errlen);
+int vmm_resume(struct vmm *v, char *err, size_t errlen);
+/* Whether the guest is paused (read under the lock that pause takes). */
+bool vmm_is_paused(struct vmm *v);
+/*
+ * Pause, quiesce devices, flush KVM state into RAM, write DIR, then resume
+ * (or, with stop, end the VM). A failure leaves the VM as it was.
+ */
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t errlen);
+
+/*
+ * Restore, in bring-up order. restore_open: open and check cfg->restore_dir;
+ * the snapshot's configuration (in rcfg) replaces the command line's but for
+ * the name and the restore options, and becomes v->cfg.
+ */
+int restore_open(struct vmm *v, const struct vm_config *cfg, struct vm_config *rcfg, char *err,
+		 size_t errlen);
+/* Guest RAM from the memory file: mapped lazily, or copied (--copy-memory). */
+int restore_map_ram(struct vmm *v, void **host, char *err, size_t errlen);
+/* KVM_ARM_VCPU_INIT of vCPU i with its saved features (-errno, no message). */
+int restore_vcpu_init(struct vmm *v, unsigned int i);
+/*
+ * After irqchip finalize: vCPU registers, the guest's counters, the vGIC,
+ * then the devices (a device may drive its line: the vGIC must be there).
+ */
+int restore_apply(struct vmm *v, char *err, size_t errlen);
+void restore_close(struct vmm *v);
+
+#endif

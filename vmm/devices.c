@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device wiring: the devices the configuration asks for, each at the
+ * address and SPI the board hands out, with one device_env through which
+ * they reach guest RAM, ioeventfds, irqfds and memory slots.
+ */
+#include "devices.h"
+#include "../devices/device.h"
+#include "../devices/vfio/vfio.h"
+#include "../devices/virtio/virtio.h"
+#include "../irq/irq.h"
+#include "../machine.h"
+#include "../options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void device_set_irq_line(struct device *dev, int level)
+{
+	irqchip_set_spi(dev->irq_ctx, dev->irq, level);
+}
+
+static void console_quit(void *ctx)
+{
+	vm_request_exit(ctx, VM_EXIT_QUIT);
+}
+
+static int env_ioeventfd(void *ctx, uint64_t gpa, unsigned int len, uint64_t datamatch, int fd,
+			 bool assign)
+{
+	struct vmm *v = ctx;
+
+	return vm_ioeventfd(&v->vm, gpa, len, datamatch, fd, assign);
+}
+
+static int env_irqfd(void *ctx, unsigned int intid, int fd, int resample_fd, bool assign)
+{
+	struct vmm *v = ctx;
+
+	if (assign)
+		return irqchip_add_irqfd(v->irqchip, intid, fd, resample_fd);
+	return irqchip_remove_irqfd(v->irqchip, fd);
+}
+
+static int env_map_mmio(void *ctx, uint64_t gpa, uint64_t size, void *host)
+{
+	struct vmm *v = ctx;
+
+	if (!host)
+		return vm_unmap_memory(&v->vm, gpa);
+	return vm_map_memory(&v->vm, gpa, size, host);
+}
+
+static unsigned int env_alloc_spi(void *ctx)
+{
+	struct vmm *v = ctx;
+
+	return board_alloc_spi(&v->board);
+}
+
+static int alloc_spi(struct vmm *v, const char *name, unsigned int *spi, char *err,
+		     size_t errlen)
+{
+	*spi = board_alloc_spi(&v->board);
+	if (!*spi) {
+		snprintf(err, errlen, "%s: no SPI left on the interrupt controller", name);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* The UART, always there; the console only with --console serial. */
+static int add_uart(struct vmm *v, char *err, size_t errlen)
+{
+	bool serial = v->cfg->console == CONSOLE_SERIAL;
+	struct uart_console_opts opts = {
+		.in_fd = serial ? STDIN_FILENO : -1,
+		.out_fd = serial ? STDOUT_FILENO : -1,
+		.escape = isatty(STDIN_FILENO),
+		.marker = v->cfg->stats ? v->cfg->stats_marker : NULL,
+		.on_quit = console_quit,
+		.quit_ctx = &v->vm,
+	};
+	struct device *dev;
+	unsigned int spi;
+	int ret;
+
+	ret = alloc_spi(v, "uart0", &spi, err, errlen);
+	if (ret)
+		return ret;
+	if (fcntl(STDIN_FILENO, F_GETFD) < 0)
+		opts.in_fd = -1;	/* started without stdin */
+	dev = uart_create("uart0", v->board.uart_base, spi, &opts);
+	if (!dev) {
+		snprintf(err, errlen, "uart0: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	dev->set_irq = device_set_irq_line;
+	dev->irq_ctx = v->irqchip;
+	device_list_add(&v->devices, dev);
+	v->console = dev;
+	return 0;
+}
+
+/* A virtio-mmio device's place: its 0x200 window and its SPI. */
+static int virtio_slot(struct vmm *v, const char *name, uint64_t *base, unsigned int *spi,
+		       char *err, size_t errlen)
+{
+	int ret = board_window_alloc(&v->board.virtio, VIRTIO_MMIO_SIZE, base, err, errlen);
+
+	return ret ?: alloc_spi(v, name, spi, err, errlen);
+}
+
+/* The virtio-mmio devices, each in its own window with an SPI. */
+static int add_virtio_devices(struct vmm *v, const struct device_env *env, char *err,
+			      size_t errlen)
+{
+	const struct vm_config *cfg = v->cfg;
+	struct device *dev;
+	unsigned int spi;
+	uint64_t base;
+	char name[32];
+	int ret = 0;
+
+	if (cfg->console == CONSOLE_VIRTIO) {
+		struct virtio_console_opts opts = {
+			.in_fd = fcntl(STDIN_FILENO, F_GETFD) < 0 ? -1 : STDIN_FILENO,
+			.out_fd = STDOUT_FILENO,
+			.escape = isatty(STDIN_FILENO),
+			.on_quit = console_quit,
+			.quit_ctx = &v->vm,
+		};
+
+		ret = virtio_slot(v, "virtio-console0", &base, &spi, err, errlen);
+		if (ret)
+			return ret;
+		dev = virtio_console_create("virtio-console0", base, spi, &opts, env, &ret);
+		if (!dev)
+			goto fail;
+		device_list_add(&v->devices, dev);
+	}
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct virtio_blk_opts opts = {
+			.path = cfg->disks[i].path,
+			.readonly = cfg->disks[i].readonly,
+			.serial = cfg->disks[i].serial,
+		};
+
+		snprintf(name, sizeof(name), "virtio-blk%u", i);
+		ret = virtio_slot(v, name, &base, &spi, err, errlen);
+		if (ret)
+			return ret;
+		dev = virtio_blk_create(name, base, spi, &opts, env, &ret);
+		if (!dev)
+			return ret;	/* blk said what is wrong with the file */
+		device_list_add(&v->devices, dev);
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct virtio_net_opts opts = { .tapif = cfg->nets[i].tapif };
+
+		memcpy(opts.mac, cfg->nets[i].mac, 6);
+		snprintf(name, sizeof(name), "virtio-net%u", i);
+		ret = virtio_slot(v, name, &base, &spi, err, errlen);
+		if (ret)
+			return ret;
+		dev = virtio_net_create(name, base, spi, &opts, env, &ret);
+		if (!dev)
+			return ret;	/* net said what is wrong with the tap */
+		device_list_add(&v->devices, dev);
+	}
+	if (cfg->rng) {
+		ret = virtio_slot(v, "virtio-rng0", &base, &spi, err, errlen);
+		if (ret)
+			return ret;
+		dev = virtio_rng_create("virtio-rng0", base, spi, env, &ret);
+		if (!dev)
+			goto fail;
+		device_list_add(&v->devices, dev);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "creating a virtio device: %s", strerror(-ret));
+	return ret;
+}
+
+/* VFIO platform/AMBA devices: regions in the board's VFIO window, an SPI per IRQ. */
+static int add_vfio_devices(struct vmm *v, const struct device_env *env)
+{
+	struct vfio_env venv = {
+		.dev = *env,
+		.alloc_spi = env_alloc_spi,
+		.window_base = v->board.vfio.base,
+		.window_size = v->board.vfio.size,
+		.first_phandle = VFIO_FIRST_PHANDLE,
+		.root = "",
+	};
+
+	/* vfio_devices_create prints what is wrong itself. */
+	return vfio_devices_create(v->cfg->vfio, v->cfg->nr_vfio, &venv, &v->devices);
+}
+
+int vmm_devices_create(struct vmm *v, char *err, size_t errlen)
+{
+	const struct device_env env = {
+		.mem = v->vm.ram,
+		.ioeventfd = env_ioeventfd,
+		.irqfd = env_irqfd,
+		.map_mmio = env_map_mmio,
+		.ctx = v,
+	};
+	struct device *dev;
+	int ret;
+
+	ret = add_uart(v, err, errlen);
+	ret = ret ?: add_virtio_devices(v, &env, err, errlen);
+	ret = ret ?: add_vfio_devices(v, &env);
+	if (ret)
+		return ret;
+
+	device_for_each(&v->devices, dev) {
+		if (!dev->mmio_size)
+			continue;	/* e.g. VFIO: its regions are mapped or trapped apart */
+		ret = mmio_bus_add(&v->vm.bus, dev);
+		if (ret) {
+			snprintf(err, errlen, "%s: cannot claim MMIO 0x%llx: %s", dev->name,
+				 (unsigned long long)dev->mmio_base, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int vmm_devices_start(struct vmm *v, char *err, size_t errlen)
+{
+	struct device *dev;
+	int ret;
+
+	device_for_each(&v->devices, dev) {
+		if (!dev->ops->start)
+			continue;
+		ret = dev->ops->start(dev);
+		if (ret) {
+			snprintf(err, errlen, "%s: %s", dev->name, strerror(-ret));
+			return ret;
+		}
+	}
+	v->devices_started = true;
+	return 0;
+}
+
+/* Reverse the device list in place: teardown walks bring-up backwards. */
+static void devices_reverse(struct device_list *list)
+{
+	struct device *prev = NULL, *dev = list->head, *next;
+
+	list->tail = list->head ? &list->head->next : &list->head;
+	while (dev) {
+		next = dev->next;
+		dev->next = prev;
+		prev = dev;
+		dev = next;
+	}
+	list->head = prev;
+}
+
+void vmm_devices_stop(struct vmm *v)
+{
+	struct device *dev;
+
+	devices_reverse(&v->devices);
+	if (v->devices_started)
+		device_for_each(&v->devices, dev)
+			if (dev->ops->stop)
+				dev->ops->stop(dev);
+}
+
+void vmm_devices_free(struct vmm *v)
+{
+	struct device *dev, *next;
+
+	for (dev = v->devices.head; dev; dev = next) {
+		next = dev->next;
+		dev->ops->free(dev);
+	}
+	v->devices.head = NULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One VM from start to end: bring-up as one ordered list of steps (vmm.c),
+ * run until it stops, teardown walking the list backwards. The parts it
+ * assembles are struct vmm (machine.h).
+ */
+#ifndef LVMM_VMM_H
+#define LVMM_VMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kvm/kvm.h"
+
+struct vm_config;
+
+struct vmm_result {
+	enum vm_exit_reason reason;
+	int signo;		/* for VM_EXIT_SIGNAL */
+};
+
+/*
+ * Boot (or, with cfg->restore_dir, restore) and run the VM until it stops.
+ * Returns 0 with the reason in res, or -errno when it could not be started,
+ * with the reason in err (empty when a device printed it already).
+ */
+int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size_t errlen);
+
+#endif
