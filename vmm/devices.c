@@ -106,12 +106,12 @@ static int add_uart(struct vmm *v, char *err, size_t errlen)
 }
 
 /* A virtio-mmio device's place: its 0x200 window and its SPI. */
-static int virtio_slot(struct vmm *v, const char *name, uint64_t *base, unsigned int *spi,
-		       char *err, size_t errlen)
+static int virtio_slot(struct vmm *v, const char *name, struct virtio_transport *t, char *err,
+		       size_t errlen)
 {
-	int ret = board_window_alloc(&v->board.virtio, VIRTIO_MMIO_SIZE, base, err, errlen);
+	int ret = board_window_alloc(&v->board.virtio, VIRTIO_MMIO_SIZE, &t->base, err, errlen);
 
-	return ret ?: alloc_spi(v, name, spi, err, errlen);
+	return ret ?: alloc_spi(v, name, &t->intid, err, errlen);
 }
 
 /* The virtio-mmio devices, each in its own window with an SPI. */
@@ -119,9 +119,8 @@ static int add_virtio_devices(struct vmm *v, const struct device_env *env, char 
 			      size_t errlen)
 {
 	const struct vm_config *cfg = v->cfg;
+	struct virtio_transport t = { .kind = VIRTIO_TRANSPORT_MMIO };
 	struct device *dev;
-	unsigned int spi;
-	uint64_t base;
 	char name[32];
 	int ret = 0;
 
@@ -134,12 +133,11 @@ static int add_virtio_devices(struct vmm *v, const struct device_env *env, char 
 			.quit_ctx = &v->vm,
 		};
 
-		ret = virtio_slot(v, "virtio-console0", &base, &spi, err, errlen);
+		ret = virtio_slot(v, "virtio-console0", &t, err, errlen);
+		ret = ret ?: virtio_console_create("virtio-console0", &t, &opts, env, &dev, err,
+						   errlen);
 		if (ret)
 			return ret;
-		dev = virtio_console_create("virtio-console0", base, spi, &opts, env, &ret);
-		if (!dev)
-			goto fail;
 		device_list_add(&v->devices, dev);
 	}
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
@@ -150,12 +148,10 @@ static int add_virtio_devices(struct vmm *v, const struct device_env *env, char 
 		};
 
 		snprintf(name, sizeof(name), "virtio-blk%u", i);
-		ret = virtio_slot(v, name, &base, &spi, err, errlen);
+		ret = virtio_slot(v, name, &t, err, errlen);
+		ret = ret ?: virtio_blk_create(name, &t, &opts, env, &dev, err, errlen);
 		if (ret)
 			return ret;
-		dev = virtio_blk_create(name, base, spi, &opts, env, &ret);
-		if (!dev)
-			return ret;	/* blk said what is wrong with the file */
 		device_list_add(&v->devices, dev);
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
@@ -163,27 +159,20 @@ static int add_virtio_devices(struct vmm *v, const struct device_env *env, char 
 
 		memcpy(opts.mac, cfg->nets[i].mac, 6);
 		snprintf(name, sizeof(name), "virtio-net%u", i);
-		ret = virtio_slot(v, name, &base, &spi, err, errlen);
+		ret = virtio_slot(v, name, &t, err, errlen);
+		ret = ret ?: virtio_net_create(name, &t, &opts, env, &dev, err, errlen);
 		if (ret)
 			return ret;
-		dev = virtio_net_create(name, base, spi, &opts, env, &ret);
-		if (!dev)
-			return ret;	/* net said what is wrong with the tap */
 		device_list_add(&v->devices, dev);
 	}
 	if (cfg->rng) {
-		ret = virtio_slot(v, "virtio-rng0", &base, &spi, err, errlen);
+		ret = virtio_slot(v, "virtio-rng0", &t, err, errlen);
+		ret = ret ?: virtio_rng_create("virtio-rng0", &t, env, &dev, err, errlen);
 		if (ret)
 			return ret;
-		dev = virtio_rng_create("virtio-rng0", base, spi, env, &ret);
-		if (!dev)
-			goto fail;
 		device_list_add(&v->devices, dev);
 	}
 	return 0;
-fail:
-	snprintf(err, errlen, "creating a virtio device: %s", strerror(-ret));
-	return ret;
 }
 
 /* VFIO platform/AMBA devices: regions in the board's VFIO window, an SPI per IRQ. */

@@ -387,7 +387,8 @@ static const struct virtio_ops blk_ops = {
 };
 
 /* Open the image and set up libaio; messages name the file and the cause. */
-static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
+static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts, char *err,
+		    size_t errlen)
 {
 	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	const char *base;
@@ -397,11 +398,12 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
 	blk->fd = open(opts->path, flags);
 	if (blk->fd < 0) {
 		ret = -errno;
-		pr_err("disk '%s': %s", opts->path, strerror(-ret));
+		snprintf(err, errlen, "disk '%s': %s", opts->path, strerror(-ret));
 		return ret;
 	}
 	if (fstat(blk->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pr_err("disk '%s' is not a regular file (raw images only)", opts->path);
+		snprintf(err, errlen, "disk '%s' is not a regular file (raw images only)",
+			 opts->path);
 		return -EINVAL;
 	}
 	if (st.st_size % SECTOR_SIZE)
@@ -418,14 +420,16 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
 
 	ret = io_setup(BLK_QUEUE_SIZE, &blk->aio);
 	if (ret) {
-		pr_err("disk '%s': io_setup: %s", opts->path, strerror(-ret));
+		snprintf(err, errlen, "disk '%s': io_setup: %s", opts->path, strerror(-ret));
 		blk->aio = 0;
 		return ret;
 	}
 	blk->aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	blk->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*blk->reqs));
-	if (blk->aio_efd < 0 || !blk->reqs)
+	if (blk->aio_efd < 0 || !blk->reqs) {
+		snprintf(err, errlen, "disk '%s': out of memory or eventfds", opts->path);
 		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < BLK_QUEUE_SIZE; i++) {
 		blk->reqs[i].next_free = blk->free_reqs;
 		blk->free_reqs = &blk->reqs[i];
@@ -433,9 +437,9 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
 	return 0;
 }
 
-struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_blk_opts *opts, const struct device_env *env,
-				 int *err)
+int virtio_blk_create(const char *name, const struct virtio_transport *t,
+		      const struct virtio_blk_opts *opts, const struct device_env *env,
+		      struct device **out, char *err, size_t errlen)
 {
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
 	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
@@ -444,28 +448,30 @@ struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int i
 	int ret;
 
 	if (!blk) {
-		*err = -ENOMEM;
-		return NULL;
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
 	}
 	blk->fd = blk->direct_fd = blk->aio_efd = -1;
 	blk->readonly = opts->readonly;
 	blk->path = strdup(opts->path);
-	ret = blk_open(blk, opts);
+	ret = blk_open(blk, opts, err, errlen);	/* the message names the file and the cause */
 	if (ret)
 		goto fail;
 	if (opts->readonly)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
-	vdev = virtio_mmio_create(name, base, intid, &blk_ops, features, env, blk, &ret);
-	if (!vdev)
+	ret = virtio_transport_create(name, t, &blk_ops, features, env, blk, &vdev);
+	if (ret) {
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
 		goto fail;
+	}
 	blk->vdev = vdev;
-	return &vdev->dev;
+	*out = &vdev->dev;
+	return 0;
 fail:
 	{
 		struct virtio_dev tmp = { .priv = blk };
 
 		blk_free(&tmp);
 	}
-	*err = ret;
-	return NULL;
+	return ret;
 }

@@ -193,7 +193,7 @@ static const struct virtio_ops net_ops = {
 };
 
 /* Open the tap with the vnet header; the fd, or -errno with a message. */
-static int tap_open(const char *ifname)
+static int tap_open(const char *ifname, char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
 	int hdr_len = VNET_HDR_LEN;
@@ -202,7 +202,7 @@ static int tap_open(const char *ifname)
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		pr_err("network: /dev/net/tun: %s", strerror(-ret));
+		snprintf(err, errlen, "network: /dev/net/tun: %s", strerror(-ret));
 		return ret;
 	}
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
@@ -210,16 +210,18 @@ static int tap_open(const char *ifname)
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
 		if (ret == -EPERM)
-			pr_err("network: tap '%s': %s (create it beforehand with 'ip tuntap add %s mode tap user USER', or run as root)",
-			       ifname, strerror(-ret), ifname);
+			snprintf(err, errlen,
+				 "network: tap '%s': %s (create it beforehand with 'ip tuntap add %s mode tap user USER', or run as root)",
+				 ifname, strerror(-ret), ifname);
 		else
-			pr_err("network: tap '%s': %s", ifname, strerror(-ret));
+			snprintf(err, errlen, "network: tap '%s': %s", ifname, strerror(-ret));
 		close(fd);
 		return ret;
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 || ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
 		ret = -errno;
-		pr_err("network: tap '%s': setting the vnet header: %s", ifname, strerror(-ret));
+		snprintf(err, errlen, "network: tap '%s': setting the vnet header: %s", ifname,
+			 strerror(-ret));
 		close(fd);
 		return ret;
 	}
@@ -230,9 +232,9 @@ static int tap_open(const char *ifname)
  * The device on an already open frame fd (a tap opened with a 12-byte
  * vnet header, or for the tests a datagram socket): it takes the fd.
  */
-struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
-				       int fd, const uint8_t mac[6], const struct device_env *env,
-				       int *err)
+int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, int fd,
+			    const uint8_t mac[6], const struct device_env *env,
+			    struct device **out, char *err, size_t errlen)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	struct virtio_dev *vdev;
@@ -240,32 +242,30 @@ struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned
 
 	if (!net) {
 		close(fd);
-		*err = -ENOMEM;
-		return NULL;
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
 	}
 	net->tap_fd = fd;
 	memcpy(net->mac, mac, sizeof(net->mac));
-	vdev = virtio_mmio_create(name, base, intid, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net,
-				  &ret);
-	if (!vdev) {
+	ret = virtio_transport_create(name, t, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net, &vdev);
+	if (ret) {
 		close(fd);
 		free(net);
-		*err = ret;
-		return NULL;
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
+		return ret;
 	}
 	net->vdev = vdev;
-	return &vdev->dev;
+	*out = &vdev->dev;
+	return 0;
 }
 
-struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_net_opts *opts, const struct device_env *env,
-				 int *err)
+int virtio_net_create(const char *name, const struct virtio_transport *t,
+		      const struct virtio_net_opts *opts, const struct device_env *env,
+		      struct device **out, char *err, size_t errlen)
 {
-	int fd = tap_open(opts->tapif);
+	int fd = tap_open(opts->tapif, err, errlen);	/* the message names the tap */
 
-	if (fd < 0) {
-		*err = fd;
-		return NULL;
-	}
-	return virtio_net_create_on_fd(name, base, intid, fd, opts->mac, env, err);
+	if (fd < 0)
+		return fd;
+	return virtio_net_create_on_fd(name, t, fd, opts->mac, env, out, err, errlen);
 }
