@@ -417,10 +417,3 @@ void virtio_core_release(struct virtio_dev *vdev)
 			close(vdev->vqs[i].notify_fd);
 	pthread_mutex_destroy(&vdev->lock);
 }
-
-int virtio_transport_create(const char *name, const struct virtio_transport *t,
-			    const struct virtio_ops *ops, uint64_t features,
-			    const struct device_env *env, void *priv, struct virtio_dev **out)
-{
-	return virtio_mmio_create(name, t->base, t->intid, ops, features, env, priv, out);
-}
