@@ -316,12 +316,20 @@ static int add_virtio_devices(struct vmm *v)
 		.map_mmio = env_map_mmio,
 		.ctx = v,
 	};
-	uint64_t base = VIRTIO_MMIO_BASE;
+	struct virtio_transport t = { .kind = VIRTIO_TRANSPORT_MMIO, .base = VIRTIO_MMIO_BASE };
 	struct device *dev;
-	char name[32];
+	char name[32], err[256] = "";
 	int ret = 0;
 
-#define NEXT_SLOT() (base += VIRTIO_MMIO_SIZE, base - VIRTIO_MMIO_SIZE)
+#define NEXT_SLOT() (t.intid = irqchip_alloc_spi(v->irqchip), &t)
+#define ADD(create)							\
+	do {								\
+		ret = create;						\
+		if (ret)						\
+			goto fail;					\
+		device_list_add(&v->devices, dev);			\
+		t.base += VIRTIO_MMIO_SIZE;				\
+	} while (0)
 	if (cfg->console == CONSOLE_VIRTIO) {
 		struct virtio_console_opts opts = {
 			.in_fd = fcntl(STDIN_FILENO, F_GETFD) < 0 ? -1 : STDIN_FILENO,
@@ -331,11 +339,8 @@ static int add_virtio_devices(struct vmm *v)
 			.quit_ctx = &v->vm,
 		};
 
-		dev = virtio_console_create("virtio-console0", NEXT_SLOT(),
-					    irqchip_alloc_spi(v->irqchip), &opts, &env, &ret);
-		if (!dev)
-			goto fail;
-		device_list_add(&v->devices, dev);
+		ADD(virtio_console_create("virtio-console0", NEXT_SLOT(), &opts, &env, &dev, err,
+					  sizeof(err)));
 	}
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		struct virtio_blk_opts opts = {
@@ -345,34 +350,22 @@ static int add_virtio_devices(struct vmm *v)
 		};
 
 		snprintf(name, sizeof(name), "virtio-blk%u", i);
-		dev = virtio_blk_create(name, NEXT_SLOT(), irqchip_alloc_spi(v->irqchip), &opts,
-					&env, &ret);
-		if (!dev)
-			return ret;	/* blk said what is wrong with the file */
-		device_list_add(&v->devices, dev);
+		ADD(virtio_blk_create(name, NEXT_SLOT(), &opts, &env, &dev, err, sizeof(err)));
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		struct virtio_net_opts opts = { .tapif = cfg->nets[i].tapif };
 
 		memcpy(opts.mac, cfg->nets[i].mac, 6);
 		snprintf(name, sizeof(name), "virtio-net%u", i);
-		dev = virtio_net_create(name, NEXT_SLOT(), irqchip_alloc_spi(v->irqchip), &opts,
-					&env, &ret);
-		if (!dev)
-			return ret;	/* net said what is wrong with the tap */
-		device_list_add(&v->devices, dev);
+		ADD(virtio_net_create(name, NEXT_SLOT(), &opts, &env, &dev, err, sizeof(err)));
 	}
-	if (cfg->rng) {
-		dev = virtio_rng_create("virtio-rng0", NEXT_SLOT(), irqchip_alloc_spi(v->irqchip),
-					&env, &ret);
-		if (!dev)
-			goto fail;
-		device_list_add(&v->devices, dev);
-	}
+	if (cfg->rng)
+		ADD(virtio_rng_create("virtio-rng0", NEXT_SLOT(), &env, &dev, err, sizeof(err)));
+#undef ADD
 #undef NEXT_SLOT
 	return 0;
 fail:
-	pr_err("creating a virtio device: %s", strerror(-ret));
+	pr_err("%s", err);
 	return ret;
 }
 

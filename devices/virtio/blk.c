@@ -433,9 +433,9 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts)
 	return 0;
 }
 
-struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_blk_opts *opts, const struct device_env *env,
-				 int *err)
+int virtio_blk_create(const char *name, const struct virtio_transport *t,
+		      const struct virtio_blk_opts *opts, const struct device_env *env,
+		      struct device **out, char *err, size_t errlen)
 {
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
 	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
@@ -444,28 +444,33 @@ struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int i
 	int ret;
 
 	if (!blk) {
-		*err = -ENOMEM;
-		return NULL;
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
 	}
 	blk->fd = blk->direct_fd = blk->aio_efd = -1;
 	blk->readonly = opts->readonly;
 	blk->path = strdup(opts->path);
 	ret = blk_open(blk, opts);
-	if (ret)
+	if (ret) {
+		/* blk_open said what is wrong with the file. */
+		snprintf(err, errlen, "%s: disk '%s': %s", name, opts->path, strerror(-ret));
 		goto fail;
+	}
 	if (opts->readonly)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
-	vdev = virtio_mmio_create(name, base, intid, &blk_ops, features, env, blk, &ret);
-	if (!vdev)
+	ret = virtio_transport_create(name, t, &blk_ops, features, env, blk, &vdev);
+	if (ret) {
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
 		goto fail;
+	}
 	blk->vdev = vdev;
-	return &vdev->dev;
+	*out = &vdev->dev;
+	return 0;
 fail:
 	{
 		struct virtio_dev tmp = { .priv = blk };
 
 		blk_free(&tmp);
 	}
-	*err = ret;
-	return NULL;
+	return ret;
 }

@@ -320,41 +320,45 @@ static const struct virtio_ops console_ops = {
 	.stats = console_stats,
 };
 
-struct device *virtio_console_create(const char *name, uint64_t base, unsigned int intid,
-				     const struct virtio_console_opts *opts,
-				     const struct device_env *env, int *err)
+int virtio_console_create(const char *name, const struct virtio_transport *t,
+			  const struct virtio_console_opts *opts, const struct device_env *env,
+			  struct device **out, char *err, size_t errlen)
 {
 	struct virtio_console *con = calloc(1, sizeof(*con));
 	struct virtio_dev *vdev;
+	int ret;
 
 	if (!con) {
-		*err = -ENOMEM;
-		return NULL;
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
 	}
 	con->opts = *opts;
 	con->space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (con->space_efd < 0) {
-		*err = -errno;
+		ret = -errno;
+		snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-ret));
 		free(con);
-		return NULL;
+		return ret;
 	}
-	*err = console_out_init(&con->out, name, opts->out_fd, CONSOLE_OUT_SIZE,
-				CONSOLE_OUT_MARK, console_out_space, con);
+	ret = console_out_init(&con->out, name, opts->out_fd, CONSOLE_OUT_SIZE,
+			       CONSOLE_OUT_MARK, console_out_space, con);
 	/* The writer only waits until there is output: it can start now. */
-	*err = *err ?: console_out_start(&con->out);
-	if (*err) {
-		console_out_destroy(&con->out);
-		close(con->space_efd);
-		free(con);
-		return NULL;
+	ret = ret ?: console_out_start(&con->out);
+	if (ret) {
+		snprintf(err, errlen, "%s: output writer: %s", name, strerror(-ret));
+		goto fail;
 	}
-	vdev = virtio_mmio_create(name, base, intid, &console_ops, 0, env, con, err);
-	if (!vdev) {
-		console_out_destroy(&con->out);
-		close(con->space_efd);
-		free(con);
-		return NULL;
+	ret = virtio_transport_create(name, t, &console_ops, 0, env, con, &vdev);
+	if (ret) {
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
+		goto fail;
 	}
 	con->vdev = vdev;
-	return &vdev->dev;
+	*out = &vdev->dev;
+	return 0;
+fail:
+	console_out_destroy(&con->out);
+	close(con->space_efd);
+	free(con);
+	return ret;
 }

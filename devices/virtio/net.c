@@ -230,9 +230,9 @@ static int tap_open(const char *ifname)
  * The device on an already open frame fd (a tap opened with a 12-byte
  * vnet header, or for the tests a datagram socket): it takes the fd.
  */
-struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
-				       int fd, const uint8_t mac[6], const struct device_env *env,
-				       int *err)
+int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, int fd,
+			    const uint8_t mac[6], const struct device_env *env,
+			    struct device **out, char *err, size_t errlen)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	struct virtio_dev *vdev;
@@ -240,32 +240,33 @@ struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned
 
 	if (!net) {
 		close(fd);
-		*err = -ENOMEM;
-		return NULL;
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
 	}
 	net->tap_fd = fd;
 	memcpy(net->mac, mac, sizeof(net->mac));
-	vdev = virtio_mmio_create(name, base, intid, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net,
-				  &ret);
-	if (!vdev) {
+	ret = virtio_transport_create(name, t, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net, &vdev);
+	if (ret) {
 		close(fd);
 		free(net);
-		*err = ret;
-		return NULL;
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
+		return ret;
 	}
 	net->vdev = vdev;
-	return &vdev->dev;
+	*out = &vdev->dev;
+	return 0;
 }
 
-struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_net_opts *opts, const struct device_env *env,
-				 int *err)
+int virtio_net_create(const char *name, const struct virtio_transport *t,
+		      const struct virtio_net_opts *opts, const struct device_env *env,
+		      struct device **out, char *err, size_t errlen)
 {
 	int fd = tap_open(opts->tapif);
 
 	if (fd < 0) {
-		*err = fd;
-		return NULL;
+		/* tap_open said what is wrong with the tap. */
+		snprintf(err, errlen, "%s: tap '%s': %s", name, opts->tapif, strerror(-fd));
+		return fd;
 	}
-	return virtio_net_create_on_fd(name, base, intid, fd, opts->mac, env, err);
+	return virtio_net_create_on_fd(name, t, fd, opts->mac, env, out, err, errlen);
 }

@@ -67,20 +67,24 @@ static const struct virtio_ops rng_ops = {
 	.stats = rng_stats,
 };
 
-struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct device_env *env, int *err)
+int virtio_rng_create(const char *name, const struct virtio_transport *t,
+		      const struct device_env *env, struct device **out, char *err,
+		      size_t errlen)
 {
 	struct virtio_rng *rng = calloc(1, sizeof(*rng));
 	struct virtio_dev *vdev;
+	int ret;
 
 	if (!rng) {
-		*err = -ENOMEM;
-		return NULL;
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
 	}
-	vdev = virtio_mmio_create(name, base, intid, &rng_ops, 0, env, rng, err);
-	if (!vdev) {
+	ret = virtio_transport_create(name, t, &rng_ops, 0, env, rng, &vdev);
+	if (ret) {
 		free(rng);
-		return NULL;
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
+		return ret;
 	}
-	return &vdev->dev;
+	*out = &vdev->dev;
+	return 0;
 }

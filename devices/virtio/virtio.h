@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtio 1.x over MMIO ("version 2" registers), split virtqueues, and the
- * devices on it (blk, console, rng, net). The transport (mmio.c) owns the
- * registers, the queues' notify ioeventfds and the used-buffer irqfd; each
- * device kind runs its own worker thread that waits on those eventfds.
+ * virtio 1.x: split virtqueues, the device core (core.c), two transports
+ * (mmio.c: "version 2" registers; pci.c: virtio-pci modern capabilities)
+ * and the devices on them (blk, console, rng, net). A transport owns the
+ * registers, the queues' notify ioeventfds and the interrupt; each device
+ * kind runs its own worker thread that waits on those eventfds.
  *
  * queue.c parses what the guest wrote into its rings and never trusts it:
  * every index and address is checked, and a malformed ring marks the device
@@ -16,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -179,11 +181,25 @@ struct virtio_ops {
 #define VIRTIO_MAX_EXTRA_FDS 2
 #define VIRTIO_MMIO_SIZE 0x200
 
+/* What a transport does for the core (mmio.c, pci.c). */
+struct virtio_transport_ops {
+	/*
+	 * Send the interrupt for queue q's used buffers (q >= 0) or for a
+	 * configuration change (q < 0); the ISR bit is already set. Called
+	 * with vdev->lock held.
+	 */
+	void (*signal)(struct virtio_dev *vdev, int q);
+	/* transport_fd became readable (worker thread, lock not held). */
+	void (*transport_event)(struct virtio_dev *vdev);
+};
+
 struct virtio_dev {
 	struct device dev;
 	const struct virtio_ops *ops;
+	const struct virtio_transport_ops *tops;
 	struct device_env env;
 	void *priv;
+	void *tpriv;		/* the transport's own state */
 
 	/*
 	 * Protects the transport state and the queues: taken by MMIO accesses
@@ -198,7 +214,9 @@ struct virtio_dev {
 	bool broken;
 	unsigned int breaks;	/* times broken, for the log */
 	struct virtq vqs[VIRTIO_MAX_QUEUES];
-	int irq_fd;		/* irqfd: a write raises the device's SPI */
+	bool notify_wired[VIRTIO_MAX_QUEUES];	/* its ioeventfd is registered */
+	int irq_fd;		/* virtio-mmio: irqfd, a write raises the device's SPI */
+	int transport_fd;	/* polled by the worker for the transport; -1: none */
 	atomic_ulong irqs_sent;
 
 	int stop_efd;		/* readable: the worker must return */
@@ -206,14 +224,53 @@ struct virtio_dev {
 	bool worker_running;
 };
 
+static inline struct virtio_dev *virtio_of(struct device *dev)
+{
+	return (struct virtio_dev *)dev;
+}
+
+/* Where a device sits: a virtio-mmio window and SPI, or a function on a PCI host. */
+enum virtio_transport_kind { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
+struct pci_host;
+struct virtio_transport {
+	enum virtio_transport_kind kind;
+	uint64_t base;		/* mmio: the register window */
+	unsigned int intid;	/* mmio: the SPI */
+	struct pci_host *host;	/* pci: the host bridge the function plugs into */
+};
+
 /*
- * Create the transport for a device kind at base with SPI intid: queue
- * notify ioeventfds and the irqfd are registered through env. On failure
- * returns NULL with *err set.
+ * Create the transport for a device kind: queue notify ioeventfds and the
+ * interrupt are wired through env. Returns 0 or -errno.
  */
-struct virtio_dev *virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
-				      const struct virtio_ops *ops, uint64_t features,
-				      const struct device_env *env, void *priv, int *err);
+int virtio_transport_create(const char *name, const struct virtio_transport *t,
+			    const struct virtio_ops *ops, uint64_t features,
+			    const struct device_env *env, void *priv, struct virtio_dev **out);
+int virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
+		       const struct virtio_ops *ops, uint64_t features,
+		       const struct device_env *env, void *priv, struct virtio_dev **out);
+int virtio_pci_create(const char *name, struct pci_host *host, const struct virtio_ops *ops,
+		      uint64_t features, const struct device_env *env, void *priv,
+		      struct virtio_dev **out);
+
+/* The core (core.c), for the transports. */
+int virtio_core_init(struct virtio_dev *vdev, const char *name, const struct virtio_ops *ops,
+		     uint64_t features, const struct device_env *env, void *priv);
+void virtio_core_release(struct virtio_dev *vdev);
+int virtio_core_start(struct device *dev);
+void virtio_core_stop(struct device *dev);
+void virtio_core_stats(struct device *dev, char *buf, unsigned int len);
+/* Snapshot fields of the core and the device kind (lock held for save). */
+void virtio_core_save(struct virtio_dev *vdev, struct state_writer *w);
+int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, char *err,
+			unsigned int errlen);
+struct virtq *virtio_selected_queue(struct virtio_dev *vdev);
+void virtio_reset(struct virtio_dev *vdev);
+void virtio_write_status(struct virtio_dev *vdev, uint32_t val);
+void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, uint32_t val);
+void virtio_set_half(uint64_t *v, int high, uint32_t val);
+/* Signal an interrupt eventfd and count it. */
+void virtio_signal_fd(struct virtio_dev *vdev, int fd);
 
 /* The driver has set DRIVER_OK and not reset or broken the device. */
 bool virtio_is_live(struct virtio_dev *vdev);
@@ -229,15 +286,18 @@ void virtio_set_broken(struct virtio_dev *vdev, const char *why);
 /* Drain a notify eventfd (the worker woke up for it). */
 void virtio_drain_eventfd(int fd);
 
-/* Device constructors (blk.c, console.c, rng.c, net.c). */
+/*
+ * Device constructors (blk.c, console.c, rng.c, net.c): 0 or -errno, with
+ * a message in err.
+ */
 struct virtio_blk_opts {
 	const char *path;
 	bool readonly;
 	const char *serial;	/* NULL: derived from the file name */
 };
-struct device *virtio_blk_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_blk_opts *opts, const struct device_env *env,
-				 int *err);
+int virtio_blk_create(const char *name, const struct virtio_transport *t,
+		      const struct virtio_blk_opts *opts, const struct device_env *env,
+		      struct device **out, char *err, size_t errlen);
 struct virtio_console_opts {
 	int in_fd;		/* -1: no input */
 	int out_fd;
@@ -245,21 +305,22 @@ struct virtio_console_opts {
 	void (*on_quit)(void *ctx);
 	void *quit_ctx;
 };
-struct device *virtio_console_create(const char *name, uint64_t base, unsigned int intid,
-				     const struct virtio_console_opts *opts,
-				     const struct device_env *env, int *err);
+int virtio_console_create(const char *name, const struct virtio_transport *t,
+			  const struct virtio_console_opts *opts, const struct device_env *env,
+			  struct device **out, char *err, size_t errlen);
 struct virtio_net_opts {
 	const char *tapif;
 	uint8_t mac[6];
 };
-struct device *virtio_net_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct virtio_net_opts *opts, const struct device_env *env,
-				 int *err);
+int virtio_net_create(const char *name, const struct virtio_transport *t,
+		      const struct virtio_net_opts *opts, const struct device_env *env,
+		      struct device **out, char *err, size_t errlen);
 /* The same on an open frame fd (tests: a datagram socket); takes the fd. */
-struct device *virtio_net_create_on_fd(const char *name, uint64_t base, unsigned int intid,
-				       int fd, const uint8_t mac[6], const struct device_env *env,
-				       int *err);
-struct device *virtio_rng_create(const char *name, uint64_t base, unsigned int intid,
-				 const struct device_env *env, int *err);
+int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, int fd,
+			    const uint8_t mac[6], const struct device_env *env,
+			    struct device **out, char *err, size_t errlen);
+int virtio_rng_create(const char *name, const struct virtio_transport *t,
+		      const struct device_env *env, struct device **out, char *err,
+		      size_t errlen);
 
 #endif

@@ -106,7 +106,7 @@ static int devset_create(struct devset *set, const struct vm_config *cfg)
 	uint64_t base = VIRTIO_BASE;
 	unsigned int spi = 32;
 	struct device *dev;
-	char name[32];
+	char name[32], msg[256];
 	int err = 0;
 
 	set->n = 0;
@@ -118,8 +118,10 @@ static int devset_create(struct devset *set, const struct vm_config *cfg)
 	if (cfg->console == CONSOLE_VIRTIO) {
 		struct virtio_console_opts copts = { .in_fd = -1, .out_fd = null_fd };
 
-		dev = virtio_console_create("virtio-console0", base, spi++, &copts, &env, &err);
-		if (!dev)
+		err = virtio_console_create("virtio-console0", &(struct virtio_transport){ .base = base, .intid = spi }, &copts,
+					    &env, &dev, msg, sizeof(msg));
+		spi++;
+		if (err)
 			goto fail;
 		set->dev[set->n++] = dev;
 		base += VIRTIO_MMIO_SIZE;
@@ -136,7 +138,8 @@ static int devset_create(struct devset *set, const struct vm_config *cfg)
 
 		snprintf(name, sizeof(name), "virtio-blk%u", i);
 		if (!*pooled)
-			*pooled = virtio_blk_create(name, base, spi, &bopts, &env, &err);
+			err = virtio_blk_create(name, &(struct virtio_transport){ .base = base, .intid = spi }, &bopts, &env, pooled, msg,
+						sizeof(msg));
 		if (!*pooled)
 			goto fail;
 		dev = *pooled;
@@ -148,8 +151,10 @@ static int devset_create(struct devset *set, const struct vm_config *cfg)
 	}
 	base += cfg->nr_nets * VIRTIO_MMIO_SIZE;
 	if (cfg->rng) {
-		dev = virtio_rng_create("virtio-rng0", base, spi++, &env, &err);
-		if (!dev)
+		err = virtio_rng_create("virtio-rng0", &(struct virtio_transport){ .base = base, .intid = spi }, &env, &dev, msg,
+					sizeof(msg));
+		spi++;
+		if (err)
 			goto fail;
 		set->dev[set->n++] = dev;
 	}

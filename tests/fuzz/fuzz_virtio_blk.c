@@ -26,7 +26,11 @@ static struct device *blk_fz_create(struct vh *h, int *err)
 			vh_die("memfd");
 		snprintf(blk_fz_path, sizeof(blk_fz_path), "/proc/self/fd/%d", blk_fz_disk);
 	}
-	return virtio_blk_create("virtio-blk0", VH_MMIO_BASE, VH_INTID, &opts, &h->env, err);
+	struct device *dev = NULL;
+	char msg[256];
+
+	*err = virtio_blk_create("virtio-blk0", &(struct virtio_transport){ .base = VH_MMIO_BASE, .intid = VH_INTID }, &opts, &h->env, &dev, msg, sizeof(msg));
+	return *err ? NULL : dev;
 }
 
 static void blk_fz_begin(struct vh *h)

@@ -25,9 +25,13 @@ static struct device *con_fz_create(struct vh *h, int *err)
 		.escape = true,
 		.on_quit = con_fz_quit,
 	};
+	struct device *dev = NULL;
+	char msg[256];
 
-	return virtio_console_create("virtio-console0", VH_MMIO_BASE, VH_INTID, &opts, &h->env,
-				     err);
+	*err = virtio_console_create("virtio-console0",
+				     &(struct virtio_transport){ .base = VH_MMIO_BASE, .intid = VH_INTID },
+				     &opts, &h->env, &dev, msg, sizeof(msg));
+	return *err ? NULL : dev;
 }
 
 static void con_fz_begin(struct vh *h)

@@ -16,13 +16,16 @@ static struct device *net_fz_create(struct vh *h, int *err)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	int fd = dup(h->fds[1]);
+	struct device *dev = NULL;
+	char msg[256];
 
 	if (fd < 0) {
 		*err = -1;
 		return NULL;
 	}
-	return virtio_net_create_on_fd("virtio-net0", VH_MMIO_BASE, VH_INTID, fd, mac, &h->env,
-				       err);
+	*err = virtio_net_create_on_fd("virtio-net0", &(struct virtio_transport){ .base = VH_MMIO_BASE, .intid = VH_INTID }, fd, mac,
+				       &h->env, &dev, msg, sizeof(msg));
+	return *err ? NULL : dev;
 }
 
 static void net_fz_begin(struct vh *h)

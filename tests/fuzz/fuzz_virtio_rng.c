@@ -7,7 +7,11 @@
 
 static struct device *rng_fz_create(struct vh *h, int *err)
 {
-	return virtio_rng_create("virtio-rng0", VH_MMIO_BASE, VH_INTID, &h->env, err);
+	struct device *dev = NULL;
+	char msg[256];
+
+	*err = virtio_rng_create("virtio-rng0", &(struct virtio_transport){ .base = VH_MMIO_BASE, .intid = VH_INTID }, &h->env, &dev, msg, sizeof(msg));
+	return *err ? NULL : dev;
 }
 
 static const struct vh_device rng_fz = {

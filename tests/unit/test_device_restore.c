@@ -164,10 +164,12 @@ static struct device *new_rng(void *ram, bool drive)
 		.ioeventfd = env_ioeventfd,
 		.irqfd = env_irqfd,
 	};
-	int err = 0;
-	struct device *dev = virtio_rng_create("virtio-rng0", 0x0a000000, 40, &env, &err);
+	struct device *dev = NULL;
+	char msg[256];
+	int err = virtio_rng_create("virtio-rng0", &(struct virtio_transport){ .base = 0x0a000000, .intid = 40 }, &env, &dev, msg,
+				    sizeof(msg));
 
-	if (!CHECK(dev))
+	if (!CHECK_EQ_INT(err, 0))
 		return NULL;
 	if (drive) {
 		wr(dev, 0x070, 1 | 2);

@@ -282,9 +282,12 @@ static bool blk_setup_opts(struct vdrv *f, bool readonly, const char *serial)
 	if (!vdrv_map(f) || !make_image(f))
 		return false;
 	opts.path = f->path;
-	f->dev = virtio_blk_create("vda", MMIO_BASE, INTID, &opts, &f->env, &err);
-	if (!CHECK(f->dev)) {
-		FAIL("virtio_blk_create: %s", strerror(-err));
+	char msg[256] = "";
+
+	err = virtio_blk_create("vda", &(struct virtio_transport){ .base = MMIO_BASE, .intid = INTID }, &opts, &f->env, &f->dev, msg,
+				sizeof(msg));
+	if (!CHECK_EQ_INT(err, 0)) {
+		FAIL("virtio_blk_create: %s", msg);
 		return false;
 	}
 	return true;
@@ -302,9 +305,11 @@ static bool rng_setup(struct vdrv *f)
 	vdrv_init(f);
 	if (!vdrv_map(f))
 		return false;
-	f->dev = virtio_rng_create("rng0", MMIO_BASE, INTID, &f->env, &err);
-	if (!CHECK(f->dev)) {
-		FAIL("virtio_rng_create: %s", strerror(-err));
+	char msg[256] = "";
+
+	err = virtio_rng_create("rng0", &(struct virtio_transport){ .base = MMIO_BASE, .intid = INTID }, &f->env, &f->dev, msg, sizeof(msg));
+	if (!CHECK_EQ_INT(err, 0)) {
+		FAIL("virtio_rng_create: %s", msg);
 		return false;
 	}
 	return true;

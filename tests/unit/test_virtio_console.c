@@ -97,6 +97,7 @@ static uint8_t pattern(size_t i)
 static bool vcon_setup(struct vcon *c)
 {
 	struct virtio_console_opts opts = { .in_fd = -1 };
+	char msg[256];
 	int err = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -108,8 +109,9 @@ static bool vcon_setup(struct vcon *c)
 		.ioeventfd = rec_ioeventfd, .irqfd = rec_irqfd, .ctx = c,
 	};
 	opts.out_fd = c->pipe[1];
-	c->dev = virtio_console_create("virtio-console0", 0x0a000000, 48, &opts, &c->env, &err);
-	if (!CHECK(c->dev))
+	err = virtio_console_create("virtio-console0", &(struct virtio_transport){ .base = 0x0a000000, .intid = 48 }, &opts,
+				    &c->env, &c->dev, msg, sizeof(msg));
+	if (!CHECK_EQ_INT(err, 0))
 		return false;
 	wr32(c, REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr32(c, REG_DRIVER_FEATURES_SEL, 1);

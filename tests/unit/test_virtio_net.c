@@ -148,9 +148,12 @@ static bool net_setup(struct drv *d)
 	if (!CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0))
 		return false;
 	d->peer = sv[1];
-	d->dev = virtio_net_create_on_fd("net0", MMIO_BASE, INTID, sv[0], mac, &d->env, &err);
-	if (!CHECK(d->dev)) {
-		FAIL("virtio_net_create_on_fd: %s", strerror(-err));
+	char msg[256] = "";
+
+	err = virtio_net_create_on_fd("net0", &(struct virtio_transport){ .base = MMIO_BASE, .intid = INTID }, sv[0], mac,
+				      &d->env, &d->dev, msg, sizeof(msg));
+	if (!CHECK_EQ_INT(err, 0)) {
+		FAIL("virtio_net_create_on_fd: %s", msg);
 		return false;
 	}
 	return true;
@@ -162,8 +165,11 @@ static bool rng_setup(struct drv *d)
 
 	if (!ram_init(d))
 		return false;
-	d->dev = virtio_rng_create("rng0", MMIO_BASE, INTID, &d->env, &err);
-	return CHECK(d->dev);
+	char msg[256];
+
+	err = virtio_rng_create("rng0", &(struct virtio_transport){ .base = MMIO_BASE, .intid = INTID }, &d->env, &d->dev, msg,
+				sizeof(msg));
+	return CHECK_EQ_INT(err, 0);
 }
 
 static void teardown(struct drv *d)
