@@ -24,6 +24,7 @@
 #include "irq/irq.h"
 #include "board/memmap.h"
 #include "migration/snapshot.h"
+#include "pci/pci.h"
 #include "sandbox/sandbox.h"
 #include "timer/timer.h"
 #include "util.h"
@@ -305,7 +306,52 @@ static int add_uart(struct vmm *v)
 	return 0;
 }
 
-/* The virtio-mmio devices, each in its own 0x200 window with an SPI. */
+static int env_msi_irqfd_add(void *ctx, uint64_t addr, uint32_t data, uint32_t devid, int fd,
+			     uint32_t *gsi)
+{
+	struct vmm *v = ctx;
+
+	return irqchip_add_msi_irqfd(v->irqchip, addr, data, devid, fd, gsi);
+}
+
+static int env_msi_irqfd_remove(void *ctx, uint32_t gsi, int fd)
+{
+	struct vmm *v = ctx;
+
+	return irqchip_remove_msi_irqfd(v->irqchip, gsi, fd);
+}
+
+static unsigned int env_alloc_spi(void *ctx);
+
+/*
+ * --virtio-transport pci: an ECAM host on the MMIO bus (config space and
+ * the 32-bit BAR window), the virtio functions behind it; MSI-X to the ITS
+ * when there is one, else INTx.
+ */
+static int add_pci_host(struct vmm *v, struct virtio_transport *t, struct device_env *env)
+{
+	bool its = v->irqchip->model == IRQCHIP_GICV3_ITS;
+	int ret;
+
+	ret = pci_host_create(its, env_alloc_spi, v, &t->host);
+	if (ret) {
+		pr_err("creating the PCI host: %s", strerror(-ret));
+		return ret;
+	}
+	device_list_add(&v->devices, &t->host->ecam);
+	device_list_add(&v->devices, &t->host->mem32);
+	t->kind = VIRTIO_TRANSPORT_PCI;
+	if (its) {
+		env->msi_irqfd_add = env_msi_irqfd_add;
+		env->msi_irqfd_remove = env_msi_irqfd_remove;
+	}
+	return 0;
+}
+
+/*
+ * The virtio devices: each in its own 0x200 virtio-mmio window with an SPI,
+ * or with --virtio-transport pci a function on the PCI host.
+ */
 static int add_virtio_devices(struct vmm *v)
 {
 	const struct vm_config *cfg = v->cfg;
@@ -321,7 +367,13 @@ static int add_virtio_devices(struct vmm *v)
 	char name[32], err[256] = "";
 	int ret = 0;
 
-#define NEXT_SLOT() (t.intid = irqchip_alloc_spi(v->irqchip), &t)
+	if (cfg->virtio_transport == VIRTIO_OPT_PCI && (cfg->console == CONSOLE_VIRTIO ||
+	    cfg->nr_disks || cfg->nr_nets || cfg->rng)) {
+		ret = add_pci_host(v, &t, &env);
+		if (ret)
+			return ret;
+	}
+#define NEXT_SLOT() (t.intid = t.host ? 0 : irqchip_alloc_spi(v->irqchip), &t)
 #define ADD(create)							\
 	do {								\
 		ret = create;						\

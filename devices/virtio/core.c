@@ -423,6 +423,6 @@ int virtio_transport_create(const char *name, const struct virtio_transport *t,
 			    const struct device_env *env, void *priv, struct virtio_dev **out)
 {
 	if (t->kind == VIRTIO_TRANSPORT_PCI)
-		return -EOPNOTSUPP;	/* TEMP */
+		return virtio_pci_create(name, t->host, ops, features, env, priv, out);
 	return virtio_mmio_create(name, t->base, t->intid, ops, features, env, priv, out);
 }
