@@ -57,7 +57,11 @@ void options_usage_run(FILE *out)
 "      --console KIND       serial: a 16550 UART, the guest's ttyS0 (default);\n"
 "                           virtio: virtio-console, the guest's hvc0\n"
 "\n"
-"Devices (virtio-mmio):\n"
+"Devices:\n"
+"      --virtio-transport pci|mmio\n"
+"                           how the virtio devices sit: virtio-mmio windows\n"
+"                           (default) or virtio-pci functions on a PCI ECAM\n"
+"                           host (MSI-X through the ITS, else INTx)\n"
 "  -d, --disk FILE[,ro][,serial=ID]\n"
 "                           virtio-blk on a raw image (repeatable, up to %d);\n"
 "                           ro: writes fail with an I/O error; serial: the\n"
@@ -98,7 +102,7 @@ void options_usage_run(FILE *out)
 "  -n, --network mode=none  no network device (the default anyway)\n"
 "  -m, --mem SIZE@ADDR      ADDR must be where lvmm's RAM starts: 0x40000000\n"
 "      --kaslr-seed N       /chosen/kaslr-seed for the guest kernel\n"
-"      --virtio-transport mmio, --disable-mte, --no-pvtime, --no-dhcp\n"
+"      --disable-mte, --no-pvtime, --no-dhcp\n"
 "                           accepted: lvmm already behaves so\n"
 "  Every other lkvm run option (--pmu, --firmware, --9p, --hugetlbfs, ...) is\n"
 "  refused with the reason.\n"
@@ -331,7 +335,7 @@ static const struct lkvm_option lkvm_options[] = {
 	{ "tty", required_argument, LKVM_REFUSE, "the guest has one console, on stdin/stdout" },
 	{ "sandbox", required_argument, LKVM_REFUSE, "there is no sandbox mode" },
 	{ "hugetlbfs", required_argument, LKVM_REFUSE, "guest RAM is anonymous memory" },
-	{ "virtio-legacy", no_argument, LKVM_REFUSE, "virtio devices are virtio 1.x over MMIO only" },
+	{ "virtio-legacy", no_argument, LKVM_REFUSE, "virtio devices are virtio 1.x (--virtio-transport pci or mmio)" },
 	{ "firmware", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
 	{ "flash", required_argument, LKVM_REFUSE, "there is no flash device" },
 	{ "firmware-address", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
@@ -394,9 +398,12 @@ static int parse_lkvm(struct vm_config *cfg, const struct lkvm_option *o, const 
 		fprintf(err, "lvmm: unknown log level '%s' (error, warning, info or debug)\n", arg);
 		return -1;
 	case LKVM_VIRTIO_TRANSPORT:
-		if (!strcmp(arg, "mmio"))
+		/* kvmtool's spelling; its legacy (virtio 0.9) transports are refused. */
+		if (!strcmp(arg, "mmio") || !strcmp(arg, "pci")) {
+			cfg->virtio_transport = *arg == 'p' ? VIRTIO_OPT_PCI : VIRTIO_OPT_MMIO;
 			return 0;
-		fprintf(err, "lvmm: --virtio-transport %s is not supported: virtio devices are virtio 1.x over MMIO only (mmio)\n",
+		}
+		fprintf(err, "lvmm: unknown virtio transport '%s' (pci or mmio: virtio 1.x only)\n",
 			arg);
 		return -1;
 	case LKVM_KASLR_SEED:
@@ -699,7 +706,8 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		if (cfg->kernel || cfg->initrd || cfg->params || cfg->nr_disks || cfg->nr_nets ||
 		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
-		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed) {
+		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed ||
+		    cfg->virtio_transport != VIRTIO_OPT_MMIO) {
 			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore\n");
 			return OPTIONS_ERROR;
 		}

@@ -71,6 +71,8 @@ struct vm_config {
 	uint64_t mem_bytes;
 	unsigned int nr_cpus;
 	enum irqchip_model irqchip;
+	/* virtio devices on virtio-mmio windows or as virtio-pci functions */
+	enum virtio_transport_opt { VIRTIO_OPT_MMIO = 0, VIRTIO_OPT_PCI } virtio_transport;
 	enum console_kind console;
 	const char *dump_dtb;
 	char name[LVMM_NAME_MAX + 1];

@@ -21,6 +21,18 @@
 
 #define VIRTIO_MMIO_BASE	0x0a000000ULL
 
+/*
+ * PCI (pci/host.c): ECAM for bus 0, the 32-bit BAR window in the free space
+ * below the VFIO window, and a 64-bit window at 512 GiB, beyond the most RAM
+ * the 40-bit default IPA space leaves (RAM ends below it).
+ */
+#define PCI_ECAM_BASE		0x0b000000ULL
+#define PCI_ECAM_SIZE		0x00100000ULL	/* one bus */
+#define PCI_MMIO32_BASE		0x0c000000ULL
+#define PCI_MMIO32_SIZE		0x04000000ULL	/* up to the VFIO window */
+#define PCI_MMIO64_BASE		0x8000000000ULL
+#define PCI_MMIO64_SIZE		0x8000000000ULL
+
 /* Regions of VFIO passthrough devices, mapped or trapped. */
 #define VFIO_MMIO_BASE		0x10000000ULL
 #define VFIO_MMIO_SIZE		0x30000000ULL	/* up to RAM */

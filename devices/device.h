@@ -35,6 +35,13 @@ struct device_env {
 	 */
 	int (*map_mmio)(void *ctx, uint64_t gpa, uint64_t size, void *host);
 	void *ctx;
+	/*
+	 * MSI through the ITS (NULL without one): route (addr, data, devid)
+	 * as a GSI of type MSI and make fd an irqfd on it; remove undoes it.
+	 */
+	int (*msi_irqfd_add)(void *ctx, uint64_t addr, uint32_t data, uint32_t devid, int fd,
+			     uint32_t *gsi);
+	int (*msi_irqfd_remove)(void *ctx, uint32_t gsi, int fd);
 };
 
 struct device_ops {

@@ -173,6 +173,48 @@ int irqchip_remove_irqfd(struct irqchip *chip, int fd)
 	return -ENOENT;
 }
 
+int irqchip_add_msi_irqfd(struct irqchip *chip, uint64_t addr, uint32_t data, uint32_t devid,
+			  int fd, uint32_t *gsi)
+{
+	struct irqfd *irqfd = calloc(1, sizeof(*irqfd));
+	int ret;
+
+	if (!irqfd)
+		return -ENOMEM;
+	ret = irq_routes_add_msi(&chip->routes, addr, data, devid, gsi);
+	if (ret) {
+		free(irqfd);
+		return ret;
+	}
+	irqfd->gsi = *gsi;
+	irqfd->fd = fd;
+	irqfd->resample_fd = -1;
+	if (chip->initialized) {
+		/* The route must be in KVM's table before the irqfd uses it. */
+		ret = irqchip_commit_routes(chip);
+		ret = ret ?: irqfd_attach(chip, irqfd);
+		if (ret) {
+			irq_routes_remove(&chip->routes, *gsi);
+			free(irqfd);
+			return ret;
+		}
+	}
+	irqfd->next = chip->irqfds;
+	chip->irqfds = irqfd;
+	return 0;
+}
+
+int irqchip_remove_msi_irqfd(struct irqchip *chip, uint32_t gsi, int fd)
+{
+	int ret = irqchip_remove_irqfd(chip, fd);
+	int ret2 = irq_routes_remove(&chip->routes, gsi);
+
+	/* Detached first: no irqfd may point at a GSI KVM no longer has. */
+	if (chip->initialized)
+		ret2 = ret2 ?: irqchip_commit_routes(chip);
+	return ret ?: ret2;
+}
+
 int irqchip_finalize(struct irqchip *chip)
 {
 	int ret = chip->ops->finalize(chip);

@@ -137,6 +137,14 @@ unsigned int irqchip_line_calls(struct irqchip *chip, unsigned int intid);
 int irqchip_add_irqfd(struct irqchip *chip, unsigned int intid, int fd, int resample_fd);
 /* KVM_IRQFD_FLAG_DEASSIGN for an fd added above. */
 int irqchip_remove_irqfd(struct irqchip *chip, int fd);
+/*
+ * An MSI (to the ITS: addr is GITS_TRANSLATER, data the event id, devid
+ * the requester id, KVM_MSI_VALID_DEVID) as a GSI route, and fd an irqfd on
+ * it: a PCI function's MSI-X vector. remove detaches fd and drops the route.
+ */
+int irqchip_add_msi_irqfd(struct irqchip *chip, uint64_t addr, uint32_t data, uint32_t devid,
+			  int fd, uint32_t *gsi);
+int irqchip_remove_msi_irqfd(struct irqchip *chip, uint32_t gsi, int fd);
 /* Program the routing table (KVM_SET_GSI_ROUTING). */
 int irqchip_commit_routes(struct irqchip *chip);
 

@@ -65,15 +65,33 @@ int irq_routes_add_spi(struct irq_routes *r, unsigned int intid, uint32_t *gsi)
 int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint32_t devid,
 		       uint32_t *gsi)
 {
-	struct irq_route *route = irq_routes_append(r);
+	struct irq_route *route;
+	uint32_t free_gsi = IRQ_MSI_GSI_BASE;
 
+	/* The lowest free MSI GSI: masking and unmasking do not use GSIs up. */
+	while (free_gsi < r->next_msi_gsi && irq_routes_find(r, free_gsi))
+		free_gsi++;
+	route = irq_routes_append(r);
 	if (!route)
 		return -ENOMEM;
 	route->type = IRQ_ROUTE_MSI;
-	route->gsi = r->next_msi_gsi++;
+	route->gsi = free_gsi;
+	if (free_gsi == r->next_msi_gsi)
+		r->next_msi_gsi++;
 	route->msi_addr = addr;
 	route->msi_data = data;
 	route->msi_devid = devid;
 	*gsi = route->gsi;
 	return 0;
+}
+
+int irq_routes_remove(struct irq_routes *r, uint32_t gsi)
+{
+	for (unsigned int i = 0; i < r->nr; i++) {
+		if (r->routes[i].gsi != gsi)
+			continue;
+		r->routes[i] = r->routes[--r->nr];
+		return 0;
+	}
+	return -ENOENT;
 }

@@ -36,5 +36,6 @@ int irq_routes_add_spi(struct irq_routes *r, unsigned int intid, uint32_t *gsi);
 int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint32_t devid,
 		       uint32_t *gsi);
 const struct irq_route *irq_routes_find(const struct irq_routes *r, uint32_t gsi);
+int irq_routes_remove(struct irq_routes *r, uint32_t gsi);
 
 #endif

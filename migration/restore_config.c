@@ -197,6 +197,14 @@ int snapshot_parse_config(struct snapshot_image *img, char *err, size_t errlen)
 	cfg->nr_nets = v[VM_KEY_NR_NETS];
 	cfg->rng = v[VM_KEY_RNG];
 	img->nr_irqs = v[VM_KEY_NR_IRQS];
+	if (ss_get_u64(s, VM_KEY_VIRTIO_TRANSPORT, &v[0])) {
+		if (v[0] > 1) {
+			snprintf(err, errlen, "the snapshot's virtio transport %llu is out of range (0 to 1)",
+				 (unsigned long long)v[0]);
+			return -EINVAL;
+		}
+		cfg->virtio_transport = v[0] ? VIRTIO_OPT_PCI : VIRTIO_OPT_MMIO;
+	}
 	img->cntfrq = v[VM_KEY_CNTFRQ];
 	img->guest_counter = v[VM_KEY_GUEST_COUNTER];
 	img->realtime_ns = v[VM_KEY_REALTIME_NS];

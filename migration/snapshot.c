@@ -141,6 +141,8 @@ static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t e
 	sw_put_u64(w, VM_KEY_GUEST_COUNTER, cnt);
 	if (has_pcnt)
 		sw_put_u64(w, VM_KEY_GUEST_PCOUNTER, pcnt);
+	if (cfg->virtio_transport == VIRTIO_OPT_PCI)
+		sw_put_u64(w, VM_KEY_VIRTIO_TRANSPORT, 1);
 	sw_put_u64(w, VM_KEY_REALTIME_NS, realtime_ns);
 	sw_put_str(w, VM_KEY_NAME, cfg->name);
 	sw_put_u64(w, VM_KEY_NR_DISKS, cfg->nr_disks);

@@ -74,6 +74,10 @@ static const int vcpu_calls[] = {
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,
 	KVM_IRQ_LINE,			/* the UART's level interrupt on its register writes */
+	/* A PCI function's config or MSI-X table write (pci/): */
+	KVM_SET_GSI_ROUTING,		/* an MSI-X vector's route to the ITS changes */
+	KVM_IRQFD,			/* and its irqfd is attached or detached */
+	KVM_IOEVENTFD,			/* a BAR moved: its queue notify addresses move */
 	0
 };
 

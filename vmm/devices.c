@@ -11,6 +11,7 @@
 #include "../irq/irq.h"
 #include "../machine.h"
 #include "../options.h"
+#include "../pci/pci.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,21 @@ static int env_map_mmio(void *ctx, uint64_t gpa, uint64_t size, void *host)
 	if (!host)
 		return vm_unmap_memory(&v->vm, gpa);
 	return vm_map_memory(&v->vm, gpa, size, host);
+}
+
+static int env_msi_irqfd_add(void *ctx, uint64_t addr, uint32_t data, uint32_t devid, int fd,
+			     uint32_t *gsi)
+{
+	struct vmm *v = ctx;
+
+	return irqchip_add_msi_irqfd(v->irqchip, addr, data, devid, fd, gsi);
+}
+
+static int env_msi_irqfd_remove(void *ctx, uint32_t gsi, int fd)
+{
+	struct vmm *v = ctx;
+
+	return irqchip_remove_msi_irqfd(v->irqchip, gsi, fd);
 }
 
 static unsigned int env_alloc_spi(void *ctx)
@@ -105,24 +121,65 @@ static int add_uart(struct vmm *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* A virtio-mmio device's place: its 0x200 window and its SPI. */
+/*
+ * A virtio device's place: a virtio-mmio device's 0x200 window and SPI; a
+ * virtio-pci function gets its slot, BARs and INTx SPI when it plugs in.
+ */
 static int virtio_slot(struct vmm *v, const char *name, struct virtio_transport *t, char *err,
 		       size_t errlen)
 {
-	int ret = board_window_alloc(&v->board.virtio, VIRTIO_MMIO_SIZE, &t->base, err, errlen);
+	int ret;
 
+	if (t->kind == VIRTIO_TRANSPORT_PCI)
+		return 0;
+	ret = board_window_alloc(&v->board.virtio, VIRTIO_MMIO_SIZE, &t->base, err, errlen);
 	return ret ?: alloc_spi(v, name, &t->intid, err, errlen);
 }
 
-/* The virtio-mmio devices, each in its own window with an SPI. */
-static int add_virtio_devices(struct vmm *v, const struct device_env *env, char *err,
-			      size_t errlen)
+/*
+ * --virtio-transport pci: an ECAM host on the MMIO bus (config space and
+ * the 32-bit BAR window), the virtio functions behind it; MSI-X to the ITS
+ * when there is one, else INTx.
+ */
+static int add_pci_host(struct vmm *v, struct virtio_transport *t, struct device_env *env,
+			char *err, size_t errlen)
+{
+	bool its = v->irqchip->model == IRQCHIP_GICV3_ITS;
+	int ret;
+
+	ret = pci_host_create(its, env_alloc_spi, v, &t->host);
+	if (ret) {
+		snprintf(err, errlen, "creating the PCI host: %s", strerror(-ret));
+		return ret;
+	}
+	device_list_add(&v->devices, &t->host->ecam);
+	device_list_add(&v->devices, &t->host->mem32);
+	t->kind = VIRTIO_TRANSPORT_PCI;
+	if (its) {
+		env->msi_irqfd_add = env_msi_irqfd_add;
+		env->msi_irqfd_remove = env_msi_irqfd_remove;
+	}
+	return 0;
+}
+
+/*
+ * The virtio devices: each in its own virtio-mmio window with an SPI, or
+ * with --virtio-transport pci a function on the PCI host.
+ */
+static int add_virtio_devices(struct vmm *v, struct device_env *env, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = v->cfg;
 	struct virtio_transport t = { .kind = VIRTIO_TRANSPORT_MMIO };
 	struct device *dev;
 	char name[32];
 	int ret = 0;
+
+	if (cfg->virtio_transport == VIRTIO_OPT_PCI && (cfg->console == CONSOLE_VIRTIO ||
+	    cfg->nr_disks || cfg->nr_nets || cfg->rng)) {
+		ret = add_pci_host(v, &t, env, err, errlen);
+		if (ret)
+			return ret;
+	}
 
 	if (cfg->console == CONSOLE_VIRTIO) {
 		struct virtio_console_opts opts = {
@@ -193,7 +250,7 @@ static int add_vfio_devices(struct vmm *v, const struct device_env *env)
 
 int vmm_devices_create(struct vmm *v, char *err, size_t errlen)
 {
-	const struct device_env env = {
+	struct device_env env = {
 		.mem = v->vm.ram,
 		.ioeventfd = env_ioeventfd,
 		.irqfd = env_irqfd,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The one place that knows every virtio transport: a device model asks for
- * "a transport as described" and gets the MMIO one (mmio.c) or, later, a
- * PCI function. Kept apart from core.c so the core and the transports do
+ * "a transport as described" and gets an MMIO window (mmio.c) or a PCI
+ * function (pci.c). Kept apart from core.c so the core and the transports do
  * not import each other.
  */
 #include "virtio.h"
@@ -11,5 +11,7 @@ int virtio_transport_create(const char *name, const struct virtio_transport *t,
 			    const struct virtio_ops *ops, uint64_t features,
 			    const struct device_env *env, void *priv, struct virtio_dev **out)
 {
+	if (t->kind == VIRTIO_TRANSPORT_PCI)
+		return virtio_pci_create(name, t->host, ops, features, env, priv, out);
 	return virtio_mmio_create(name, t->base, t->intid, ops, features, env, priv, out);
 }

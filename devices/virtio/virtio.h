@@ -229,15 +229,14 @@ static inline struct virtio_dev *virtio_of(struct device *dev)
 	return (struct virtio_dev *)dev;
 }
 
-/*
- * Where a device sits: a virtio-mmio window and its SPI (the one transport
- * today; a PCI function is the next kind).
- */
-enum virtio_transport_kind { VIRTIO_TRANSPORT_MMIO };
+/* Where a device sits: a virtio-mmio window and SPI, or a function on a PCI host. */
+enum virtio_transport_kind { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
+struct pci_host;
 struct virtio_transport {
 	enum virtio_transport_kind kind;
 	uint64_t base;		/* mmio: the register window */
 	unsigned int intid;	/* mmio: the SPI */
+	struct pci_host *host;	/* pci: the host bridge the function plugs into */
 };
 
 /*
@@ -250,6 +249,9 @@ int virtio_transport_create(const char *name, const struct virtio_transport *t,
 int virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
 		       const struct virtio_ops *ops, uint64_t features,
 		       const struct device_env *env, void *priv, struct virtio_dev **out);
+int virtio_pci_create(const char *name, struct pci_host *host, const struct virtio_ops *ops,
+		      uint64_t features, const struct device_env *env, void *priv,
+		      struct virtio_dev **out);
 
 /* The core (core.c), for the transports. */
 int virtio_core_init(struct virtio_dev *vdev, const char *name, const struct virtio_ops *ops,

@@ -251,13 +251,10 @@ else
 	fail "$name" "status $rc" "$(outfile "$name")"
 fi
 
-# --- virtio-mmio devices, interrupts through irqfd ------------------------
+# --- virtio devices (mmio and pci), interrupts through irqfd -------------
 section virtio
 . /e2e/l1-virtio.sh
-for m in $models; do
-	[ "$m" = auto ] || virtio_suite "$m"
-done
-hostile_test
+virtio_suites
 
 # --- the console: stalled stdout, a polling guest -------------------------
 section console

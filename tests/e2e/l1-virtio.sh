@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# virtio-mmio end-to-end tests, sourced by l1-tests.sh inside the L1 host:
-# one guest per irqchip model with three disks, rng and a tap network
-# (virtio-tests.sh is its half), and one with --console virtio.
+# virtio end-to-end tests, sourced by l1-tests.sh inside the L1 host: one
+# guest per irqchip model and virtio transport (mmio, pci) with three disks,
+# rng and a tap network (virtio-tests.sh is its half), and one with
+# --console virtio.
 
 vt=/tmp/vt
 pattern() { awk -v r="$1" 'BEGIN { for (i = 0; i < 40330; i++) printf "LVMM-REGION-%d-LINE-%08d\n", r, i }' | head -c 1048576; }
@@ -21,8 +22,10 @@ virtio_setup_once() {
 # field NAME KEY FILE: the value of KEY=... on the line starting with NAME.
 field() { grep "^$1" "$3" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
+# virtio_suite MODEL [mmio|pci]
 virtio_suite() {
-	local m=$1 t="$tag/virtio-$m" f
+	local m=$1 tr=${2:-mmio} t="$tag/virtio-$1" f
+	[ "$tr" = mmio ] || t="$tag/virtio-$tr-$m"
 	virtio_setup_once
 	truncate -s 0 $vt/vda.img
 	truncate -s 8M $vt/vda.img
@@ -34,6 +37,7 @@ virtio_suite() {
 	truncate -s 16M $vt/small/vdc.img
 
 	run "$t" "$LVMM" run -k /Image -i /guest.cpio -m 256 -c 2 --irqchip "$m" --stats \
+		--virtio-transport "$tr" \
 		-d $vt/vda.img,serial=lvmm-test-vda -d $vt/vdb.img,ro -d $vt/small/vdc.img \
 		--rng -n mode=tap,tapif=tap0 -p "$GUEST_PARAMS lvmm.mode=virtio"
 	f=$(outfile "$t")
@@ -111,15 +115,31 @@ virtio_suite() {
 	fi
 
 	# Guest side: every virtio interrupt counted. lvmm side: irqfd only.
+	# virtio-pci with an ITS: MSI-X, one vector per queue (and one for
+	# config changes, which none happen here), each an MSI route; without
+	# an ITS (and on mmio) one interrupt per device.
 	bad=""
-	local n
+	local n msix=""
+	[ "$tr" = pci ] && [ "$m" = gicv3-its ] && msix=1
 	n=$(grep -c "^V-IRQ" "$f")
-	[ "$n" = 5 ] || bad="$bad guest-lists-$n"
-	grep "^V-IRQ" "$f" | awk '{ if ($3 + $4 == 0) exit 1 }' || bad="$bad zero-count"
+	if [ -n "$msix" ]; then
+		[ "$(grep "^V-IRQ" "$f" | grep -c "MSI")" = "$n" ] && [ "$n" -ge 10 ] ||
+			bad="$bad guest-lists-$n-not-all-msix"
+		grep "^V-IRQ" "$f" | grep -v config | awk '{ if ($3 + $4 == 0) exit 1 }' ||
+			bad="$bad zero-count"
+	else
+		[ "$n" = 5 ] || bad="$bad guest-lists-$n"
+		grep "^V-IRQ" "$f" | awk '{ if ($3 + $4 == 0) exit 1 }' || bad="$bad zero-count"
+	fi
 	for d in virtio-blk0 virtio-blk1 virtio-blk2 virtio-net0 virtio-rng0; do
 		[ "$(field "lvmm-dev: $d" kvm_irq_line "$f")" = 0 ] || bad="$bad $d-irq-line"
 		[ "$(field "lvmm-dev: $d" irqfd_signals "$f")" -gt 0 ] 2>/dev/null || bad="$bad $d-no-irqfd"
+		if [ -n "$msix" ]; then
+			[ "$(field "lvmm-dev: $d" msi_routes "$f")" -gt 0 ] 2>/dev/null ||
+				bad="$bad $d-no-msi-route"
+		fi
 	done
+	[ "$tr" = pci ] && grep "^lvmm-dev: virtio" "$f" | sed "s/^/     /"
 	if [ -z "$bad" ]; then
 		pass "$t/irq-irqfd-only"
 	else
@@ -127,6 +147,7 @@ virtio_suite() {
 	fi
 
 	run "$t-hvc" "$LVMM" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --console virtio \
+		--virtio-transport "$tr" \
 		-p "rdinit=/init panic=-1 quiet lvmm.mode=hvc"
 	f=$(outfile "$t-hvc")
 	if [ "$rc" = 0 ] && grep -q "^LVMM-GUEST-UP" "$f" && grep -q "^LVMM-CONSOLES hvc0" "$f"; then
@@ -277,7 +298,9 @@ hostile_random_test() {
 # E2E_ONLY=virtio: what l1-tests.sh runs of this file, alone.
 virtio_suites() {
 	for m in $models; do
-		[ "$m" = auto ] || virtio_suite "$m"
+		[ "$m" = auto ] && continue
+		virtio_suite "$m" mmio
+		virtio_suite "$m" pci
 	done
 	hostile_test
 }

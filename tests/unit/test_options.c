@@ -255,6 +255,27 @@ TEST(options_cpus)
 	}
 }
 
+TEST(options_virtio_transport)
+{
+	struct run r;
+
+	PARSE(&r, "--mem", "128");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.virtio_transport, VIRTIO_OPT_MMIO);	/* the default */
+	run_free(&r);
+	PARSE(&r, "--virtio-transport", "pci");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.virtio_transport, VIRTIO_OPT_PCI);
+	run_free(&r);
+	PARSE(&r, "--virtio-transport", "mmio");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.virtio_transport, VIRTIO_OPT_MMIO);
+	run_free(&r);
+	PARSE(&r, "--virtio-transport", "mmio-legacy");
+	CHECK_ERROR(&r, "unknown virtio transport 'mmio-legacy' (pci or mmio: virtio 1.x only)");
+	run_free(&r);
+}
+
 TEST(options_irqchip)
 {
 	static const struct {
@@ -639,8 +660,8 @@ TEST(options_lkvm_accepted)
 	CHECK_ERROR(&r, "invalid --kaslr-seed");
 	run_free(&r);
 
-	PARSE(&r, "--virtio-transport", "pci");
-	CHECK_ERROR(&r, "--virtio-transport pci is not supported");
+	PARSE(&r, "--virtio-transport", "pci-legacy");
+	CHECK_ERROR(&r, "unknown virtio transport 'pci-legacy' (pci or mmio: virtio 1.x only)");
 	run_free(&r);
 
 	/* kvmtool's boot-time options do not go with a restore. */
