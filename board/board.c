@@ -19,8 +19,8 @@ void board_init(struct board *b, uint64_t ram_size)
 	b->ram_base = RAM_BASE;
 	b->ram_size = ram_size;
 	b->uart_base = UART0_BASE;
-	/* virtio-mmio slots from VIRTIO_MMIO_BASE up to the VFIO window. */
-	window_init(&b->virtio, "virtio-mmio", VIRTIO_MMIO_BASE, VFIO_MMIO_BASE - VIRTIO_MMIO_BASE);
+	/* virtio-mmio slots from VIRTIO_MMIO_BASE up to the PCI host's ECAM. */
+	window_init(&b->virtio, "virtio-mmio", VIRTIO_MMIO_BASE, PCI_ECAM_BASE - VIRTIO_MMIO_BASE);
 	window_init(&b->vfio, "vfio", VFIO_MMIO_BASE, VFIO_MMIO_SIZE);
 	b->spi_alloc = NULL;
 	b->spi_ctx = NULL;

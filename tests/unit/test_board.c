@@ -40,6 +40,8 @@ TEST(board_virtio_slots)
 	CHECK_EQ_INT(board_window_alloc(&b.virtio, 0x1000, &gpa, err, sizeof(err)), 0);
 	CHECK_EQ_U64(gpa, 0x0a001000ULL);	/* aligned to its size */
 	CHECK(b.virtio.base + b.virtio.size <= b.vfio.base);
+	/* and ends where the PCI host's ECAM begins (virtio-pci can sit beside it). */
+	CHECK(b.virtio.base + b.virtio.size <= PCI_ECAM_BASE);
 }
 
 TEST(board_window_full)
