@@ -69,15 +69,16 @@ static const int vcpu_calls[] = {
 	SCMP_SYS(pread64),		/* a trapped VFIO register read is forwarded */
 	SCMP_SYS(pwrite64),		/* a trapped VFIO register write */
 	SCMP_SYS(io_getevents),		/* a virtio-blk reset waits for its requests */
+	SCMP_SYS(ppoll),		/* an MSI-X PBA read looks at the vectors' eventfds */
 	END
 };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,
 	KVM_IRQ_LINE,			/* the UART's level interrupt on its register writes */
-	/* A PCI function's config or MSI-X table write (pci/): */
-	KVM_SET_GSI_ROUTING,		/* an MSI-X vector's route to the ITS changes */
-	KVM_IRQFD,			/* and its irqfd is attached or detached */
-	KVM_IOEVENTFD,			/* a BAR moved: its queue notify addresses move */
+	/* PCI config and MSI-X table writes (pci/): */
+	KVM_IOEVENTFD,			/* a BAR moves: its queue notify ioeventfds follow */
+	KVM_IRQFD,			/* a vector is masked or unmasked */
+	KVM_SET_GSI_ROUTING,		/* and its MSI route comes or goes */
 	0
 };
 
@@ -163,6 +164,7 @@ static const int main_calls[] = {
 static const unsigned long main_ioctls[] = {
 	KVM_IOEVENTFD,			/* deassigning queue notifications */
 	KVM_IRQFD,			/* deassigning irqfds */
+	KVM_SET_GSI_ROUTING,		/* dropping MSI-X vectors' routes */
 	KVM_SET_USER_MEMORY_REGION,	/* removing VFIO region slots */
 	VFIO_DEVICE_SET_IRQS,		/* VFIO interrupts off */
 	0
