@@ -79,7 +79,7 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c irq/model.c irq/fdt.c i
 	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: kvm-unit-tests all clean check unit unit-asan e2e demo bench deps kernel fuzz fuzz-build
+.PHONY: kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -171,6 +171,10 @@ kvm-unit-tests: lvmm
 
 bench: lvmm
 	bench/boot
+
+# lvmm and kvmtool side by side: make bench-vs-kvmtool LKVM=/path/to/lkvm-static
+bench-vs-kvmtool: lvmm
+	LKVM="$(LKVM)" bench/vs-kvmtool
 
 clean:
 	rm -rf build lvmm

@@ -5,9 +5,15 @@
  * come from the same code.
  *
  *   blkbench PATH seqread|seqwrite SIZE_MIB
- *   blkbench PATH randread SIZE_MIB SECONDS
+ *   blkbench PATH randread SIZE_MIB SECONDS [QD]
+ *   blkbench PATH lat COUNT
  *
- * Prints "RESULT <mode> <value> <MB/s|IOPS>".
+ * Prints "RESULT <mode> <value> <MB/s|IOPS|us>". randread with QD > 1 forks
+ * QD processes doing synchronous O_DIRECT reads: busybox guests have no
+ * libaio, and QD blocked readers keep QD requests in the virtqueue just as
+ * io_submit would (at the cost of a context switch per request). lat times
+ * COUNT O_DIRECT 512-byte reads one at a time and prints the median: each is
+ * notify -> device -> used-buffer interrupt -> wakeup.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +50,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 4)
-		return fprintf(stderr, "usage: blkbench PATH seqread|seqwrite|randread SIZE_MIB [SECONDS]\n"), 2;
+		return fprintf(stderr, "usage: blkbench PATH seqread|seqwrite|randread|lat SIZE_MIB|COUNT [SECONDS [QD]]\n"), 2;
 	size = atol(argv[3]) * CHUNK;
 	if (argc > 4)
 		secs = atol(argv[4]);
@@ -74,22 +81,59 @@ int main(int argc, char **argv)
 		t = now() - t0;
 		printf("RESULT seqwrite %.1f MB/s\n", size / t / 1e6);
 	} else if (!strcmp(argv[2], "randread")) {
-		long blocks = size / BLOCK, n = 0;
-		uint64_t x = 88172645463325252ULL;
+		long blocks = size / BLOCK, n = 0, total = 0;
+		int qd = argc > 5 ? atoi(argv[5]) : 1, p[2];
+
+		if (qd < 1 || pipe(p))
+			return die("randread");
+		t0 = now();
+		for (int c = 0; c < qd; c++) {
+			pid_t pid = fork();
+
+			if (pid < 0)
+				return die("fork");
+			if (pid)
+				continue;
+			uint64_t x = 88172645463325252ULL + 7919 * c;
+
+			fd = open(argv[1], O_RDONLY | O_DIRECT);
+			if (fd < 0)
+				return die(argv[1]);
+			do {
+				for (int i = 0; i < 64; i++, n++) {
+					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+					if (pread(fd, buf, BLOCK, (long)(x % blocks) * BLOCK) != BLOCK)
+						return die("read");
+				}
+			} while (now() - t0 < secs);
+			if (write(p[1], &n, sizeof(n)) != sizeof(n))
+				return die("pipe");
+			_exit(0);
+		}
+		close(p[1]);
+		while (read(p[0], &n, sizeof(n)) == sizeof(n))
+			total += n;
+		while (wait(NULL) > 0)
+			;
+		t = now() - t0;
+		printf("RESULT randread%s %.0f IOPS\n", qd > 1 ? argv[5] : "", total / t);
+	} else if (!strcmp(argv[2], "lat")) {
+		long count = atol(argv[3]);
+		double *v = calloc(count, sizeof(*v));
 
 		fd = open(argv[1], O_RDONLY | O_DIRECT);
-		if (fd < 0)
+		if (fd < 0 || !v)
 			return die(argv[1]);
-		t0 = now();
-		do {
-			for (int i = 0; i < 64; i++, n++) {
-				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-				if (pread(fd, buf, BLOCK, (long)(x % blocks) * BLOCK) != BLOCK)
-					return die("read");
-			}
-			t = now() - t0;
-		} while (t < secs);
-		printf("RESULT randread %.0f IOPS\n", n / t);
+		for (long i = 0; i < count; i++) {
+			t0 = now();
+			if (pread(fd, buf, 512, (i % 1024) * 4096) != 512)
+				return die("read");
+			v[i] = (now() - t0) * 1e6;
+		}
+		for (long i = 1; i < count; i++)
+			for (long j = i; j > 0 && v[j - 1] > v[j]; j--)
+				t = v[j], v[j] = v[j - 1], v[j - 1] = t;
+		printf("RESULT lat %.1f us\n", v[count / 2]);
 	} else {
 		return fprintf(stderr, "blkbench: unknown mode %s\n", argv[2]), 2;
 	}

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the L1 host for bench/vs-kvmtool: lvmm (once per transport)
+# and kvmtool's lkvm boot the same guest (1 vCPU, 256 MiB, /Image, the
+# busybox initramfs, the same disk file) alternately, RUNS rounds. Each
+# round per VMM: a boot run (the guest powers off at once) and a disk run
+# (guest-init's vsbench mode). Every figure is one "BENCH <vmm> <key> <v>"
+# line; bench/vs-kvmtool takes the medians.
+RUNS=${RUNS:-7}
+SIZE=${SIZE:-64}
+TRANSPORTS=${TRANSPORTS:-mmio}
+export HOME=/tmp # lkvm keeps its sockets under $HOME/.lkvm
+disk=/tmp/disk.img
+dd if=/dev/zero of=$disk bs=1048576 count=$SIZE 2>/dev/null
+params="rdinit=/init quiet lvmm.mode=vsbench"
+
+vmms=""
+for t in $TRANSPORTS; do
+	if [ "$t" = mmio ] || /lvmm run --help 2>&1 | grep -q -- --virtio-transport; then
+		vmms="$vmms lvmm-$t"
+	else
+		echo "BENCH note lvmm has no --virtio-transport: $t skipped"
+	fi
+done
+vmms="$vmms kvmtool"
+
+cmd() { # cmd VMM SIZE
+	case "$1" in
+	lvmm-mmio) echo "/lvmm run -k /Image -i /guest.cpio -m 256 -c 1 -d $disk" ;;
+	lvmm-*) echo "/lvmm run --virtio-transport ${1#lvmm-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk" ;;
+	kvmtool) echo "/lkvm run --loglevel=warning -k /Image -i /guest.cpio -m 256 -c 1 -d $disk --network mode=none" ;;
+	esac
+}
+
+# smaps_sample PID: "total_rss guest_rss" in KiB. Guest RAM is every
+# mapping of at least 256 MiB (kvmtool maps a little more, to align it).
+smaps_sample() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { big = 0 }
+		/^Size:/ { big = ($2 >= 262144) }
+		/^Rss:/ { t += $2; if (big) g += $2 }
+		END { if (NR) print t + 0, g + 0 }' "/proc/$1/smaps" 2>/dev/null
+}
+
+# run VMM SIZE TAG: one guest; prints its RESULT lines and the VMM's wall
+# time, CPU time (user + system, guest mode included: KVM accounts it as
+# user time; boot runs) and RSS outside guest RAM (disk runs: the last
+# smaps sample, 0.5 s apart, before exit).
+run() {
+	vmm=$1 size=$2 tag=$3
+	echo 3 >/proc/sys/vm/drop_caches
+	time -f "TIME %e %U %S" $(cmd "$vmm") -p "$params lvmm.size=$size" \
+		</dev/null >/tmp/out 2>/tmp/err &
+	tpid=$!
+	pid=""
+	last=""
+	while kill -0 $tpid 2>/dev/null; do
+		[ -z "$pid" ] && pid=$(awk -v p=$tpid '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -n1)
+		[ -n "$pid" ] && s=$(smaps_sample "$pid") && [ -n "$s" ] && last=$s
+		usleep 500000
+	done
+	wait $tpid
+	tr -d '\r' </tmp/out | sed -n "s/^RESULT \([a-z0-9]*\) \([0-9.]*\).*/BENCH $vmm \1 \2/p" >/tmp/res
+	grep -q " uptime " /tmp/res || { echo "BENCH error $vmm guest did not finish"; tail -n 20 /tmp/out /tmp/err | sed 's/^/BENCH log /'; return; }
+	if [ "$tag" = boot ]; then
+		up=$(awk '$3 == "uptime" { print $4 }' /tmp/res)
+		awk -v up="$up" -v v="$vmm" '$1 == "TIME" { print "BENCH " v " overhead " $2 - up; print "BENCH " v " cpu " $3 + $4 }' /tmp/err
+	else
+		grep -v " uptime " /tmp/res
+		[ -n "$last" ] && echo "BENCH $vmm rss_outside $(echo $last | awk '{ print $1 - $2 }')"
+	fi
+}
+
+i=0
+while [ $i -lt "$RUNS" ]; do
+	for v in $vmms; do
+		run $v 0 boot
+		run $v "$SIZE" blk
+	done
+	i=$((i + 1))
+done
+echo "BENCH done vmms=$vmms"
