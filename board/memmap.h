@@ -22,7 +22,7 @@
 #define VIRTIO_MMIO_BASE	0x0a000000ULL
 
 /*
- * PCI (pci/host.c): ECAM for bus 0, the 32-bit BAR window in the free space
+ * PCI (devices/pci/host.c): ECAM for bus 0, the 32-bit BAR window in the free space
  * below the VFIO window, and a 64-bit window at 512 GiB, beyond the most RAM
  * the 40-bit default IPA space leaves (RAM ends below it).
  */

@@ -75,7 +75,7 @@ static const int vcpu_calls[] = {
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,
 	KVM_IRQ_LINE,			/* the UART's level interrupt on its register writes */
-	/* PCI config and MSI-X table writes (pci/): */
+	/* PCI config and MSI-X table writes (devices/pci/): */
 	KVM_IOEVENTFD,			/* a BAR moves: its queue notify ioeventfds follow */
 	KVM_IRQFD,			/* a vector is masked or unmasked */
 	KVM_SET_GSI_ROUTING,		/* and its MSI route comes or goes */

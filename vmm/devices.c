@@ -11,7 +11,7 @@
 #include "../irq/irq.h"
 #include "../machine.h"
 #include "../options.h"
-#include "../pci/pci.h"
+#include "../devices/pci/pci.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * eventfd tells the worker to raise it again while the ISR has bits.
  */
 #include "virtio.h"
-#include "../../pci/pci.h"
+#include "../pci/pci.h"
 #include "../../state/state.h"
 #include "../../util.h"
 

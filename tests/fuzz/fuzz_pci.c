@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The PCI host bridge (pci/host.c, config.c, msix.c) and a virtio-pci
+ * The PCI host bridge (devices/pci/: host.c, config.c, msix.c) and a virtio-pci
  * function (devices/virtio/pci.c) as a hostile guest drives them: any
  * ECAM config access (BAR sizing and moves, the capability list, the
  * command register, MSI-X control), any access to the 32-bit BAR window
@@ -18,7 +18,7 @@
 #include "fuzz.h"
 #include "../../devices/virtio/virtio.h"
 #include "../../board/memmap.h"
-#include "../../pci/pci.h"
+#include "../../devices/pci/pci.h"
 #include "../../state/state.h"
 
 #include <stdio.h>

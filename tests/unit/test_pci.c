@@ -5,7 +5,7 @@
  * common configuration, driven as a guest would through the host's windows.
  */
 #include "test.h"
-#include "../../pci/pci.h"
+#include "../../devices/pci/pci.h"
 #include "../../board/memmap.h"
 #include "../../devices/virtio/virtio.h"
 #include "../../util.h"

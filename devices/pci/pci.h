@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../devices/device.h"
+#include "../device.h"
 
 /* Type-0 header (PCI Local Bus 3.0, 6.1). */
 #define PCI_VENDOR_ID		0x00

@@ -7,7 +7,7 @@
  * an irqfd on that GSI, so an interrupt never passes through lvmm.
  */
 #include "pci.h"
-#include "../util.h"
+#include "../../util.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -8,10 +8,10 @@
  * to the ITS when the VM has one (msi-map, device id = requester id).
  */
 #include "pci.h"
-#include "../state/state.h"
-#include "../board/memmap.h"
-#include "../irq/irq.h"
-#include "../util.h"
+#include "../../state/state.h"
+#include "../../board/memmap.h"
+#include "../../irq/irq.h"
+#include "../../util.h"
 
 #include <errno.h>
 #include <libfdt.h>
