@@ -300,7 +300,10 @@ virtio_suites() {
 	for m in $models; do
 		[ "$m" = auto ] && continue
 		virtio_suite "$m" mmio
-		virtio_suite "$m" pci
+		# virtio-pci once per host, on its first model: MSI-X through the
+		# ITS on the GICv3 host, INTx on the resample path on the GICv2
+		# host (CI's 30 minutes do not hold a pci run of every model).
+		[ "$m" = "$(echo $models | cut -d' ' -f1)" ] && virtio_suite "$m" pci
 	done
 	hostile_test
 }
