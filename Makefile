@@ -62,6 +62,7 @@ SRCS := main.c options.c util.c \
 	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/vfio/platform.c devices/vfio/container.c devices/vfio/region.c \
 	devices/vfio/trap.c devices/vfio/irq.c devices/vfio/host.c devices/vfio/guest.c \
+	devices/vfio/pci.c devices/vfio/pci_cfg.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
 	migration/restore_apply.c \
@@ -74,7 +75,7 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c irq/model.c irq/fdt.c i
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/core.c devices/virtio/transport.c devices/virtio/mmio.c devices/virtio/pci.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/pci/config.c devices/pci/msix.c devices/pci/host.c \
-	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c \
+	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c devices/vfio/pci_cfg.c \
 	state/state.c migration/restore_config.c migration/restore.c control/control.c \
 	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)

@@ -93,6 +93,11 @@ void options_usage_run(FILE *out)
 "                           input code KEYCODE (e.g. 3:116 for KEY_POWER;\n"
 "                           repeatable); no-mmap: trap and forward every\n"
 "                           register access instead of mapping the registers\n"
+"      --vfio-pci [DOMAIN:]BUS:DEV.FN\n"
+"                           give the guest host PCI device BUS:DEV.FN (e.g.\n"
+"                           00:01.0), bound to vfio-pci, behind an IOMMU\n"
+"                           (repeatable, up to %d): its BARs mapped, MSI-X to\n"
+"                           the ITS by irqfd, INTx by irqfd and resamplefd\n"
 "\n"
 "kvmtool's lkvm run options (lvmm stands where lkvm does):\n"
 "  KERNEL                   a word that is not an option: the same as -k KERNEL\n"
@@ -123,7 +128,7 @@ void options_usage_run(FILE *out)
 "Exit status: 0 the guest powered off (or Ctrl-A x), 1 an error, 2 bad usage,\n"
 "3 the guest asked for a reset (e.g. after a panic with panic=-1), 4 the guest\n"
 "reported a crash (PSCI SYSTEM_EVENT crash), 128+N killed by signal N.\n",
-		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS, LVMM_MAX_VFIO);
+		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS, LVMM_MAX_VFIO, LVMM_MAX_VFIO);
 }
 
 void options_free(struct vm_config *cfg)
@@ -293,6 +298,52 @@ static int parse_vfio(struct vm_config *cfg, const char *arg, FILE *err)
 	return 0;
 }
 
+/* [DOMAIN:]BUS:DEV.FN, hex, into the canonical DDDD:BB:DD.F sysfs spells. */
+int vfio_pci_addr_parse(const char *arg, char *out, size_t len)
+{
+	unsigned int dom = 0, bus, dev, fn;
+	char tail;
+	int n;
+
+	if (strspn(arg, "0123456789abcdefABCDEF:.") != strlen(arg))
+		return -1;
+	n = sscanf(arg, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail);
+	if (n != 4) {
+		dom = 0;
+		if (sscanf(arg, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
+			return -1;
+	}
+	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -1;
+	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+/* --vfio-pci [DOMAIN:]BUS:DEV.FN */
+static int parse_vfio_pci(struct vm_config *cfg, const char *arg, FILE *err)
+{
+	struct vfio_pci_config *v;
+
+	if (cfg->nr_vfio_pci == LVMM_MAX_VFIO) {
+		fprintf(err, "lvmm: at most %d --vfio-pci devices\n", LVMM_MAX_VFIO);
+		return -1;
+	}
+	v = &cfg->vfio_pci[cfg->nr_vfio_pci];
+	if (vfio_pci_addr_parse(arg, v->addr, sizeof(v->addr))) {
+		fprintf(err, "lvmm: --vfio-pci '%s': not a PCI address ([DOMAIN:]BUS:DEV.FN in hex, e.g. 00:01.0 or 0000:00:01.0)\n",
+			arg);
+		return -1;
+	}
+	for (unsigned int i = 0; i < cfg->nr_vfio_pci; i++) {
+		if (!strcmp(cfg->vfio_pci[i].addr, v->addr)) {
+			fprintf(err, "lvmm: --vfio-pci %s: given twice\n", v->addr);
+			return -1;
+		}
+	}
+	cfg->nr_vfio_pci++;
+	return 0;
+}
+
 /*
  * kvmtool's "lkvm run" options (builtin-run.c and arm's kvm-config-arch.h)
  * that lvmm's own list lacks, so that lvmm can stand where lkvm does (as
@@ -339,7 +390,6 @@ static const struct lkvm_option lkvm_options[] = {
 	{ "firmware", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
 	{ "flash", required_argument, LKVM_REFUSE, "there is no flash device" },
 	{ "firmware-address", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
-	{ "vfio-pci", required_argument, LKVM_REFUSE, "there is no PCI bus; see --vfio-platform" },
 	{ "debug-single-step", no_argument, LKVM_REFUSE, "there is no guest debugging" },
 	{ "debug-ioport", no_argument, LKVM_REFUSE, "there is no guest debugging" },
 	{ "debug-mmio", no_argument, LKVM_REFUSE, "there is no guest debugging" },
@@ -489,6 +539,7 @@ enum {
 	OPT_STATS_MARKER,
 	OPT_RNG,
 	OPT_VFIO_PLATFORM,
+	OPT_VFIO_PCI,
 	OPT_RESTORE,
 	OPT_CLOCK,
 	OPT_COPY_MEMORY,
@@ -514,6 +565,7 @@ static const struct option run_options[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "copy-memory", no_argument, NULL, OPT_COPY_MEMORY },
 	{ "vfio-platform", required_argument, NULL, OPT_VFIO_PLATFORM },
+	{ "vfio-pci", required_argument, NULL, OPT_VFIO_PCI },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -666,6 +718,10 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			break;
 		case OPT_VFIO_PLATFORM:
 			if (parse_vfio(cfg, optarg, err))
+				return OPTIONS_ERROR;
+			break;
+		case OPT_VFIO_PCI:
+			if (parse_vfio_pci(cfg, optarg, err))
 				return OPTIONS_ERROR;
 			break;
 		case OPT_SECCOMP:

@@ -64,6 +64,11 @@ struct vfio_config {
 	unsigned int nr_keys;
 };
 
+/* --vfio-pci [DOMAIN:]BUS:DEV.FN */
+struct vfio_pci_config {
+	char addr[16];		/* canonical: 0000:00:01.0 */
+};
+
 struct vm_config {
 	const char *kernel;	/* NULL: look for the host's own kernel */
 	const char *initrd;
@@ -90,6 +95,8 @@ struct vm_config {
 	bool rng;
 	struct vfio_config vfio[LVMM_MAX_VFIO];
 	unsigned int nr_vfio;
+	struct vfio_pci_config vfio_pci[LVMM_MAX_VFIO];
+	unsigned int nr_vfio_pci;
 	/* From kvmtool's lkvm run options (see lkvm_options in options.c). */
 	bool nodefaults;	/* the kernel gets exactly --params */
 	enum log_level { LOG_INFO = 0, LOG_WARNING, LOG_ERROR } log_level;
@@ -128,5 +135,11 @@ char *options_kernel_cmdline(const struct vm_config *cfg);
 
 const char *irqchip_model_name(enum irqchip_model model);
 int irqchip_model_parse(const char *s, enum irqchip_model *model);
+
+/*
+ * A PCI address [DOMAIN:]BUS:DEV.FN (hex) as sysfs names it, DDDD:BB:DD.F,
+ * into out. Returns 0, or -1 when arg is not one.
+ */
+int vfio_pci_addr_parse(const char *arg, char *out, size_t len);
 
 #endif

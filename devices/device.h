@@ -58,6 +58,11 @@ struct device_ops {
 	void (*stop)(struct device *dev);
 	/* Undo everything create did (ioeventfds, irqfds, fds, memory). */
 	void (*free)(struct device *dev);
+	/*
+	 * The device has no state (its save writes an empty section): a
+	 * snapshot from before it existed restores without its section.
+	 */
+	bool stateless;
 	/* One line of counters for --stats (may be NULL). */
 	void (*stats)(struct device *dev, char *buf, unsigned int len);
 	/*

@@ -164,6 +164,8 @@ static int restore_state(struct vmm *v, char *err, size_t errlen)
 		return ret;
 	device_for_each(&v->devices, dev) {
 		s = sr_section(&img->reader, dev->name);
+		if (!s && dev->ops->stateless)
+			continue;
 		if (!s || !dev->ops->restore) {
 			snprintf(err, errlen, "the snapshot has no state for %s", dev->name);
 			return -EINVAL;

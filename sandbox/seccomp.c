@@ -79,6 +79,8 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_IOEVENTFD,			/* a BAR moves: its queue notify ioeventfds follow */
 	KVM_IRQFD,			/* a vector is masked or unmasked */
 	KVM_SET_GSI_ROUTING,		/* and its MSI route comes or goes */
+	KVM_SET_USER_MEMORY_REGION,	/* a VFIO-PCI BAR moves: its slots follow */
+	VFIO_DEVICE_SET_IRQS,		/* VFIO-PCI MSI-X on or off, INTx back */
 	0
 };
 
@@ -167,6 +169,7 @@ static const unsigned long main_ioctls[] = {
 	KVM_SET_GSI_ROUTING,		/* dropping MSI-X vectors' routes */
 	KVM_SET_USER_MEMORY_REGION,	/* removing VFIO region slots */
 	VFIO_DEVICE_SET_IRQS,		/* VFIO interrupts off */
+	VFIO_DEVICE_RESET,		/* a VFIO-PCI device reset as it leaves */
 	0
 };
 

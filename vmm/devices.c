@@ -137,24 +137,24 @@ static int virtio_slot(struct vmm *v, const char *name, struct virtio_transport 
 }
 
 /*
- * --virtio-transport pci: an ECAM host on the MMIO bus (config space and
- * the 32-bit BAR window), the virtio functions behind it; MSI-X to the ITS
- * when there is one, else INTx.
+ * The PCI host, when a function needs it (virtio-pci, VFIO-PCI): an ECAM
+ * host on the MMIO bus (config space and the 32-bit BAR window); MSI-X to
+ * the ITS when there is one, else INTx.
  */
-static int add_pci_host(struct vmm *v, struct virtio_transport *t, struct device_env *env,
+static int add_pci_host(struct vmm *v, struct device_env *env, struct pci_host **out,
 			char *err, size_t errlen)
 {
 	bool its = v->irqchip->model == IRQCHIP_GICV3_ITS;
 	int ret;
 
-	ret = pci_host_create(its, env_alloc_spi, v, &t->host);
+	ret = pci_host_create(its, env_alloc_spi, v, out);
 	if (ret) {
 		snprintf(err, errlen, "creating the PCI host: %s", strerror(-ret));
 		return ret;
 	}
-	device_list_add(&v->devices, &t->host->ecam);
-	device_list_add(&v->devices, &t->host->mem32);
-	t->kind = VIRTIO_TRANSPORT_PCI;
+	device_list_add(&v->devices, &(*out)->ecam);
+	device_list_add(&v->devices, &(*out)->mem32);
+	device_list_add(&v->devices, &(*out)->mem64);
 	if (its) {
 		env->msi_irqfd_add = env_msi_irqfd_add;
 		env->msi_irqfd_remove = env_msi_irqfd_remove;
@@ -166,7 +166,8 @@ static int add_pci_host(struct vmm *v, struct virtio_transport *t, struct device
  * The virtio devices: each in its own virtio-mmio window with an SPI, or
  * with --virtio-transport pci a function on the PCI host.
  */
-static int add_virtio_devices(struct vmm *v, struct device_env *env, char *err, size_t errlen)
+static int add_virtio_devices(struct vmm *v, struct device_env *env, struct pci_host *pci,
+			      char *err, size_t errlen)
 {
 	const struct vm_config *cfg = v->cfg;
 	struct virtio_transport t = { .kind = VIRTIO_TRANSPORT_MMIO };
@@ -174,11 +175,9 @@ static int add_virtio_devices(struct vmm *v, struct device_env *env, char *err, 
 	char name[32];
 	int ret = 0;
 
-	if (cfg->virtio_transport == VIRTIO_OPT_PCI && (cfg->console == CONSOLE_VIRTIO ||
-	    cfg->nr_disks || cfg->nr_nets || cfg->rng)) {
-		ret = add_pci_host(v, &t, env, err, errlen);
-		if (ret)
-			return ret;
+	if (cfg->virtio_transport == VIRTIO_OPT_PCI) {
+		t.kind = VIRTIO_TRANSPORT_PCI;
+		t.host = pci;
 	}
 
 	if (cfg->console == CONSOLE_VIRTIO) {
@@ -248,6 +247,24 @@ static int add_vfio_devices(struct vmm *v, const struct device_env *env)
 	return vfio_devices_create(v->cfg->vfio, v->cfg->nr_vfio, &venv, &v->devices);
 }
 
+/* VFIO-PCI devices: functions on the PCI host, MSI-X to the ITS or INTx. */
+static int add_vfio_pci_devices(struct vmm *v, const struct device_env *env,
+				struct pci_host *pci)
+{
+	struct vfio_env venv = { .dev = *env, .alloc_spi = env_alloc_spi, .root = "" };
+
+	return vfio_pci_devices_create(v->cfg->vfio_pci, v->cfg->nr_vfio_pci, &venv, pci,
+				       &v->devices);
+}
+
+/* Does any device of the configuration sit on the PCI host? */
+static bool needs_pci_host(const struct vm_config *cfg)
+{
+	bool virtio = cfg->console == CONSOLE_VIRTIO || cfg->nr_disks || cfg->nr_nets || cfg->rng;
+
+	return (cfg->virtio_transport == VIRTIO_OPT_PCI && virtio) || cfg->nr_vfio_pci;
+}
+
 int vmm_devices_create(struct vmm *v, char *err, size_t errlen)
 {
 	struct device_env env = {
@@ -257,12 +274,16 @@ int vmm_devices_create(struct vmm *v, char *err, size_t errlen)
 		.map_mmio = env_map_mmio,
 		.ctx = v,
 	};
+	struct pci_host *pci = NULL;
 	struct device *dev;
 	int ret;
 
 	ret = add_uart(v, err, errlen);
-	ret = ret ?: add_virtio_devices(v, &env, err, errlen);
+	if (!ret && needs_pci_host(v->cfg))
+		ret = add_pci_host(v, &env, &pci, err, errlen);
+	ret = ret ?: add_virtio_devices(v, &env, pci, err, errlen);
 	ret = ret ?: add_vfio_devices(v, &env);
+	ret = ret ?: add_vfio_pci_devices(v, &env, pci);
 	if (ret)
 		return ret;
 

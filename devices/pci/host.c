@@ -29,6 +29,11 @@ static struct pci_host *host_of_mem32(struct device *dev)
 	return (struct pci_host *)((char *)dev - offsetof(struct pci_host, mem32));
 }
 
+static struct pci_host *host_of_mem64(struct device *dev)
+{
+	return (struct pci_host *)((char *)dev - offsetof(struct pci_host, mem64));
+}
+
 static struct pci_func *ecam_func(struct pci_host *h, uint64_t off, unsigned int *reg)
 {
 	unsigned int bus = off >> 20, devfn = (off >> 12) & 0xff;
@@ -40,6 +45,11 @@ static struct pci_func *ecam_func(struct pci_host *h, uint64_t off, unsigned int
 	return h->slot[devfn >> 3];
 }
 
+static bool in_window(uint64_t addr, uint64_t size, uint64_t base, uint64_t wsize)
+{
+	return addr >= base && size <= wsize && addr - base <= wsize - size;
+}
+
 /* After a config write: move the BARs whose decoding changed. */
 static void refresh_bars(struct pci_func *f)
 {
@@ -48,9 +58,9 @@ static void refresh_bars(struct pci_func *f)
 
 		if (!f->cfg.bar_size[i] || now == old)
 			continue;
-		/* Outside the window a BAR decodes nowhere we dispatch. */
-		if (now && (now < PCI_MMIO32_BASE ||
-			    now + f->cfg.bar_size[i] > PCI_MMIO32_BASE + PCI_MMIO32_SIZE))
+		/* Outside the windows a BAR decodes nowhere we dispatch. */
+		if (now && !in_window(now, f->cfg.bar_size[i], PCI_MMIO32_BASE, PCI_MMIO32_SIZE) &&
+		    !in_window(now, f->cfg.bar_size[i], PCI_MMIO64_BASE, PCI_MMIO64_SIZE))
 			now = 0;
 		if (now == old)
 			continue;
@@ -117,9 +127,10 @@ static struct pci_func *bar_at(struct pci_host *h, uint64_t gpa, unsigned int le
 	return NULL;
 }
 
-static void mem32_read(struct device *dev, uint64_t off, void *data, unsigned int len)
+/* An access to a BAR window (mem32 or mem64), dispatched by where BARs decode now. */
+static void window_read(struct pci_host *h, struct device *dev, uint64_t off, void *data,
+			unsigned int len)
 {
-	struct pci_host *h = host_of_mem32(dev);
 	struct pci_func *f;
 	unsigned int bar;
 	uint64_t boff;
@@ -132,9 +143,9 @@ static void mem32_read(struct device *dev, uint64_t off, void *data, unsigned in
 	pthread_mutex_unlock(&h->lock);
 }
 
-static void mem32_write(struct device *dev, uint64_t off, const void *data, unsigned int len)
+static void window_write(struct pci_host *h, struct device *dev, uint64_t off,
+			 const void *data, unsigned int len)
 {
-	struct pci_host *h = host_of_mem32(dev);
 	struct pci_func *f;
 	unsigned int bar;
 	uint64_t boff;
@@ -144,6 +155,26 @@ static void mem32_write(struct device *dev, uint64_t off, const void *data, unsi
 	if (f)
 		f->ops->bar_write(f, bar, boff, data, len);
 	pthread_mutex_unlock(&h->lock);
+}
+
+static void mem32_read(struct device *dev, uint64_t off, void *data, unsigned int len)
+{
+	window_read(host_of_mem32(dev), dev, off, data, len);
+}
+
+static void mem32_write(struct device *dev, uint64_t off, const void *data, unsigned int len)
+{
+	window_write(host_of_mem32(dev), dev, off, data, len);
+}
+
+static void mem64_read(struct device *dev, uint64_t off, void *data, unsigned int len)
+{
+	window_read(host_of_mem64(dev), dev, off, data, len);
+}
+
+static void mem64_write(struct device *dev, uint64_t off, const void *data, unsigned int len)
+{
+	window_write(host_of_mem64(dev), dev, off, data, len);
 }
 
 static int fdt_cells(void *fdt, const char *name, const uint32_t *cells, unsigned int n)
@@ -209,8 +240,8 @@ static void ecam_free(struct device *dev)
 	free(h);
 }
 
-/* The window goes with the host (ecam_free): nothing of its own. */
-static void mem32_free(struct device *dev)
+/* A window goes with the host (ecam_free): nothing of its own. */
+static void window_free(struct device *dev)
 {
 	(void)dev;
 }
@@ -247,7 +278,18 @@ static const struct device_ops mem32_ops = {
 	.kind = "pci-mmio32",
 	.mmio_read = mem32_read,
 	.mmio_write = mem32_write,
-	.free = mem32_free,
+	.free = window_free,
+	.save = host_save,
+	.restore = host_restore,
+};
+
+/* Added after virtio-pci snapshots existed: those restore without its section. */
+static const struct device_ops mem64_ops = {
+	.kind = "pci-mmio64",
+	.stateless = true,
+	.mmio_read = mem64_read,
+	.mmio_write = mem64_write,
+	.free = window_free,
 	.save = host_save,
 	.restore = host_restore,
 };
@@ -267,6 +309,10 @@ int pci_host_create(bool msi, unsigned int (*alloc_spi)(void *ctx), void *spi_ct
 	snprintf(h->mem32.name, sizeof(h->mem32.name), "pci-mmio32");
 	h->mem32.mmio_base = PCI_MMIO32_BASE;
 	h->mem32.mmio_size = PCI_MMIO32_SIZE;
+	h->mem64.ops = &mem64_ops;
+	snprintf(h->mem64.name, sizeof(h->mem64.name), "pci-mmio64");
+	h->mem64.mmio_base = PCI_MMIO64_BASE;
+	h->mem64.mmio_size = PCI_MMIO64_SIZE;
 	pthread_mutex_init(&h->lock, NULL);
 	h->next_mem32 = PCI_MMIO32_BASE;
 	h->msi = msi;
@@ -309,6 +355,12 @@ int pci_host_plug(struct pci_host *h, struct pci_func *f, char *err, size_t errl
 	h->next_mem32 = next;
 	h->slot[h->nr_slots++] = f;
 	return 0;
+}
+
+void pci_host_unplug(struct pci_host *h, struct pci_func *f)
+{
+	if (h->nr_slots && h->slot[h->nr_slots - 1] == f)
+		h->slot[--h->nr_slots] = NULL;
 }
 
 void pci_host_refresh(struct pci_host *h, struct pci_func *f)

@@ -20,20 +20,14 @@
 #define MSIX_PBA	8
 #define MSIX_CAP_LEN	12
 
-int pci_msix_init(struct pci_msix *m, struct pci_config *cfg, unsigned int nr, unsigned int bar,
-		  uint32_t table_off, uint32_t pba_off, const struct device_env *env)
+/*
+ * The capability at cap (its ID and next pointer already there), its
+ * table and PBA in bar, and nr vectors, each with its eventfd.
+ */
+static int msix_setup(struct pci_msix *m, struct pci_config *cfg, unsigned int cap,
+		      unsigned int nr, unsigned int bar, uint32_t table_off, uint32_t pba_off,
+		      const struct device_env *env)
 {
-	int cap;
-
-	memset(m, 0, sizeof(*m));
-	for (unsigned int i = 0; i < PCI_MSIX_MAX_VECTORS; i++)
-		m->vec[i].fd = -1;
-	if (!nr || nr > PCI_MSIX_MAX_VECTORS || bar >= PCI_NR_BARS || (table_off & 7) ||
-	    (pba_off & 7))
-		return -EINVAL;
-	cap = pci_config_add_cap(cfg, PCI_CAP_ID_MSIX, MSIX_CAP_LEN);
-	if (cap < 0)
-		return cap;
 	m->cfg = cfg;
 	m->cap = cap;
 	m->nr = nr;
@@ -41,10 +35,12 @@ int pci_msix_init(struct pci_msix *m, struct pci_config *cfg, unsigned int nr, u
 	cfg->raw[cap + MSIX_CTRL] = nr - 1;
 	cfg->raw[cap + MSIX_CTRL + 1] = 0;
 	/* Only enable and function mask are the driver's. */
+	cfg->wmask[cap + MSIX_CTRL] = 0;
 	cfg->wmask[cap + MSIX_CTRL + 1] = (PCI_MSIX_CTRL_ENABLE | PCI_MSIX_CTRL_MASKALL) >> 8;
 	for (unsigned int i = 0; i < 4; i++) {
 		cfg->raw[cap + MSIX_TABLE + i] = (table_off | bar) >> (8 * i);
 		cfg->raw[cap + MSIX_PBA + i] = (pba_off | bar) >> (8 * i);
+		cfg->wmask[cap + MSIX_TABLE + i] = cfg->wmask[cap + MSIX_PBA + i] = 0;
 	}
 	for (unsigned int i = 0; i < nr; i++) {
 		m->vec[i].ctrl = PCI_MSIX_ENTRY_MASKED;	/* masked at reset */
@@ -57,6 +53,41 @@ int pci_msix_init(struct pci_msix *m, struct pci_config *cfg, unsigned int nr, u
 		}
 	}
 	return 0;
+}
+
+static bool msix_args_ok(unsigned int nr, unsigned int bar, uint32_t table_off, uint32_t pba_off)
+{
+	return nr && nr <= PCI_MSIX_MAX_VECTORS && bar < PCI_NR_BARS && !(table_off & 7) &&
+	       !(pba_off & 7);
+}
+
+int pci_msix_init(struct pci_msix *m, struct pci_config *cfg, unsigned int nr, unsigned int bar,
+		  uint32_t table_off, uint32_t pba_off, const struct device_env *env)
+{
+	int cap;
+
+	memset(m, 0, sizeof(*m));
+	for (unsigned int i = 0; i < PCI_MSIX_MAX_VECTORS; i++)
+		m->vec[i].fd = -1;
+	if (!msix_args_ok(nr, bar, table_off, pba_off))
+		return -EINVAL;
+	cap = pci_config_add_cap(cfg, PCI_CAP_ID_MSIX, MSIX_CAP_LEN);
+	if (cap < 0)
+		return cap;
+	return msix_setup(m, cfg, cap, nr, bar, table_off, pba_off, env);
+}
+
+int pci_msix_init_at(struct pci_msix *m, struct pci_config *cfg, unsigned int cap,
+		     unsigned int nr, unsigned int bar, uint32_t table_off, uint32_t pba_off,
+		     const struct device_env *env)
+{
+	memset(m, 0, sizeof(*m));
+	for (unsigned int i = 0; i < PCI_MSIX_MAX_VECTORS; i++)
+		m->vec[i].fd = -1;
+	if (!msix_args_ok(nr, bar, table_off, pba_off) || cap < 0x40 ||
+	    cap + MSIX_CAP_LEN > PCI_CFG_SIZE)
+		return -EINVAL;
+	return msix_setup(m, cfg, cap, nr, bar, table_off, pba_off, env);
 }
 
 static uint16_t msix_ctrl(const struct pci_msix *m)

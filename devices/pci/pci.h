@@ -70,7 +70,8 @@ void pci_config_write(struct pci_config *c, unsigned int off, unsigned int len, 
 uint16_t pci_config_command(const struct pci_config *c);
 
 /* MSI-X (PCI 3.0, 6.8.2): table entries and their irqfds. */
-#define PCI_MSIX_MAX_VECTORS	8
+/* virtio uses a vector per queue and one for config; passthrough up to this. */
+#define PCI_MSIX_MAX_VECTORS	32
 #define PCI_MSIX_ENTRY_SIZE	16
 #define PCI_MSIX_CTRL_ENABLE	0x8000
 #define PCI_MSIX_CTRL_MASKALL	0x4000
@@ -104,6 +105,13 @@ struct pci_msix {
 
 int pci_msix_init(struct pci_msix *m, struct pci_config *cfg, unsigned int nr, unsigned int bar,
 		  uint32_t table_off, uint32_t pba_off, const struct device_env *env);
+/*
+ * The same for a capability already in cfg at cap (a passed-through
+ * device's own, found in its config space): its table size reads nr.
+ */
+int pci_msix_init_at(struct pci_msix *m, struct pci_config *cfg, unsigned int cap,
+		     unsigned int nr, unsigned int bar, uint32_t table_off, uint32_t pba_off,
+		     const struct device_env *env);
 void pci_msix_free(struct pci_msix *m);
 bool pci_msix_enabled(const struct pci_msix *m);
 void pci_msix_table_read(struct pci_msix *m, uint64_t off, void *data, unsigned int len);
@@ -146,6 +154,7 @@ struct pci_func {
 struct pci_host {
 	struct device ecam;
 	struct device mem32;
+	struct device mem64;
 	pthread_mutex_t lock;
 	struct pci_func *slot[PCI_MAX_SLOTS];
 	unsigned int nr_slots;
@@ -159,6 +168,8 @@ int pci_host_create(bool msi, unsigned int (*alloc_spi)(void *ctx), void *spi_ct
 		    struct pci_host **out);
 /* Give f the next slot, its BARs addresses in the window and INTA an SPI. */
 int pci_host_plug(struct pci_host *h, struct pci_func *f, char *err, size_t errlen);
+/* Take back the last function plugged (its creation failed later on). */
+void pci_host_unplug(struct pci_host *h, struct pci_func *f);
 /* Re-read where f's BARs decode (after a restore wrote its config). */
 void pci_host_refresh(struct pci_host *h, struct pci_func *f);
 /* ECAM offset: bus << 20 | devfn << 12 | register. */

@@ -155,7 +155,12 @@ static int container_set_iommu(const struct vfio_containers *cs, const struct vf
 		return 0;
 	if (ioctl(c->fd, VFIO_SET_IOMMU, type) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "vfio: %s: VFIO_SET_IOMMU: %s", hd->name, strerror(-ret));
+		if (ret == -EPERM && type != VFIO_NOIOMMU_IOMMU)
+			/* vfio_iommu_type1 wants MSIs isolated (an ITS) unless told otherwise. */
+			snprintf(err, errlen, "vfio: %s: VFIO_SET_IOMMU: the host cannot isolate the device's MSIs (no interrupt remapping, e.g. a GICv2 or no ITS), so VFIO refuses it; to accept that risk: echo 1 > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts (or boot with vfio_iommu_type1.allow_unsafe_interrupts=1)",
+				 hd->name);
+		else
+			snprintf(err, errlen, "vfio: %s: VFIO_SET_IOMMU: %s", hd->name, strerror(-ret));
 		return ret;
 	}
 	c->iommu_set = true;

@@ -145,6 +145,10 @@ int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev 
 	n = hd->name;
 
 	link_base(hd->path, "subsystem", hd->bus, sizeof(hd->bus));
+	if (!strcmp(hd->bus, "pci")) {
+		snprintf(err, errlen, "vfio: %s: is a PCI device: pass it with --vfio-pci %s", n, n);
+		return -EINVAL;
+	}
 	if (strcmp(hd->bus, "platform") && strcmp(hd->bus, "amba")) {
 		snprintf(err, errlen, "vfio: %s: is a device of the '%s' bus; --vfio-platform takes platform and amba devices",
 			 n, hd->bus[0] ? hd->bus : "unknown");
@@ -180,6 +184,57 @@ int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev 
 		return -ENAMETOOLONG;
 	if (pathf(path, sizeof(path), "%s/of_node", hd->path) || !realpath(path, hd->of_node))
 		hd->of_node[0] = '\0';
+	return 0;
+}
+
+/*
+ * A PCI device given to --vfio-pci: it must exist, be bound to vfio-pci and
+ * sit in a real IOMMU group (a no-IOMMU group could not translate the
+ * device's DMA to guest RAM, so it is refused here).
+ */
+int vfio_host_lookup_pci(const char *root, const char *addr, struct vfio_host_dev *hd,
+			 char *err, size_t errlen)
+{
+	char path[PATH_MAX], group[32], gname[64];
+	const char *n;
+
+	memset(hd, 0, sizeof(*hd));
+	hd->group = -1;
+	snprintf(hd->name, sizeof(hd->name), "%s", addr);
+	n = hd->name;
+	snprintf(hd->bus, sizeof(hd->bus), "pci");
+	if (pathf(path, sizeof(path), "%s/sys/bus/pci/devices/%s", root, addr) ||
+	    !realpath(path, hd->path)) {
+		snprintf(err, errlen, "vfio: %s: no such PCI device (not in /sys/bus/pci/devices; lspci -D lists them)",
+			 n);
+		return -ENODEV;
+	}
+	link_base(hd->path, "driver", hd->driver, sizeof(hd->driver));
+	link_base(hd->path, "iommu_group", group, sizeof(group));
+	if (strcmp(hd->driver, "vfio-pci")) {
+		if (!group[0])
+			snprintf(err, errlen, "vfio: %s: has no IOMMU group: the host has no IOMMU in front of it (or it is off: check dmesg for the SMMU/IOMMU driver); lvmm passes PCI devices through only behind an IOMMU",
+				 n);
+		else if (hd->driver[0])
+			snprintf(err, errlen, "vfio: %s: bound to %s, not to vfio-pci; rebind it: echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/devices/%s/driver/unbind; echo %s > /sys/bus/pci/drivers_probe",
+				 n, hd->driver, n, n, n, n);
+		else
+			snprintf(err, errlen, "vfio: %s: not bound to any driver; bind it: echo vfio-pci > /sys/bus/pci/devices/%s/driver_override; echo %s > /sys/bus/pci/drivers_probe",
+				 n, n, n);
+		return group[0] ? -EBUSY : -ENODEV;
+	}
+	if (!group[0] || sscanf(group, "%d", &hd->group) != 1) {
+		snprintf(err, errlen, "vfio: %s: bound to vfio-pci but has no IOMMU group", n);
+		return -ENODEV;
+	}
+	if (!pathf(path, sizeof(path), "%s/iommu_group/name", hd->path) &&
+	    !read_attr(path, gname, sizeof(gname)) && !strcmp(gname, "vfio-noiommu")) {
+		snprintf(err, errlen, "vfio: %s: is in a no-IOMMU group: nothing would translate its DMA to guest RAM; lvmm passes PCI devices through only behind an IOMMU",
+			 n);
+		return -EPERM;
+	}
+	if (pathf(hd->group_dev, sizeof(hd->group_dev), "%s/dev/vfio/%d", root, hd->group))
+		return -ENAMETOOLONG;
 	return 0;
 }
 

@@ -23,7 +23,7 @@
 struct vfio_host_dev {
 	char name[64];			/* e.g. 9010000.pl031 */
 	char path[PATH_MAX];		/* its directory under /sys/devices */
-	char bus[16];			/* platform or amba */
+	char bus[16];			/* platform, amba or pci */
 	char driver[64];		/* vfio-amba, ...; "" when unbound */
 	int group;			/* IOMMU group number */
 	bool noiommu;			/* a VFIO no-IOMMU group */
@@ -39,6 +39,14 @@ struct vfio_host_dev {
  */
 int vfio_host_lookup(const char *root, const char *device, struct vfio_host_dev *hd,
 		     char *err, size_t errlen);
+
+/*
+ * Find PCI device ADDR (canonical DDDD:BB:DD.F) under root and check it is
+ * bound to vfio-pci in a real (not no-IOMMU) IOMMU group. 0, or -errno
+ * with a one-line "vfio: ADDR: ..." that says how to fix it.
+ */
+int vfio_host_lookup_pci(const char *root, const char *addr, struct vfio_host_dev *hd,
+			 char *err, size_t errlen);
 
 /*
  * The other devices of hd's IOMMU group that keep it from being viable

@@ -116,16 +116,19 @@ int vfio_irq_start(int fd, struct vfio_irq *irq, const char *name, char *err, si
 	return 0;
 }
 
-/* Stop the host interrupt first: nothing signals the eventfds afterwards. */
+/*
+ * The unmask eventfd first (vfio-pci takes it only while INTx is on), then
+ * the host interrupt: nothing signals the eventfds afterwards.
+ */
 int vfio_irq_stop(int fd, struct vfio_irq *irq)
 {
 	int ret = 0, ret2 = 0;
 
 	if (!irq->armed)
 		return 0;
-	ret = vfio_irq_disable(fd, irq->index);
 	if (irq->level)
 		ret2 = set_irq_eventfd(fd, irq, VFIO_IRQ_SET_ACTION_UNMASK, -1);
+	ret = vfio_irq_disable(fd, irq->index);
 	irq->armed = false;
 	return ret ?: ret2;
 }

@@ -39,6 +39,17 @@ struct vfio_env {
 int vfio_devices_create(const struct vfio_config *cfgs, unsigned int nr,
 			const struct vfio_env *env, struct device_list *list);
 
+struct pci_host;
+
+/*
+ * Open, map and wire every --vfio-pci device as a function on host and add
+ * it to list. env->dev.msi_irqfd_add set: MSI-X goes to the ITS. Returns 0,
+ * or -errno after printing one line that says what is wrong.
+ */
+int vfio_pci_devices_create(const struct vfio_pci_config *cfgs, unsigned int nr,
+			    const struct vfio_env *env, struct pci_host *host,
+			    struct device_list *list);
+
 /* Phandles 1 and 2 are the GIC's and the ITS's (irq/irq.h). */
 #define VFIO_FIRST_PHANDLE 3
 

@@ -277,4 +277,8 @@ seccomp_suites
 section vfio
 . /e2e/l1-vfio.sh
 vfio_suites
+# --- VFIO-PCI passthrough: L1's NVMe behind its SMMUv3 --------------------
+section vfiopci
+. /e2e/l1-vfiopci.sh
+vfiopci_suites
 section end

@@ -158,7 +158,8 @@ mk_l1_initramfs() {
 # l1_qemu_cmd GIC MODE INITRD [extra kernel args]: the command line of the
 # L1 machine. GIC is 3 or 2: L1's KVM then offers gicv3(+its) or gicv2 to
 # lvmm. L1_SERIAL replaces "-serial stdio", L1_MONITOR "-monitor none";
-# L1_QEMU_EXTRA adds QEMU options.
+# L1_QEMU_EXTRA adds QEMU options; L1_IOMMU=smmuv3 puts an SMMUv3 in front
+# of L1's PCI bus.
 #
 # L1's own pl061 driver is kept from binding at boot: it installs a chained
 # handler on the PL061's interrupt, which the kernel leaves unrequestable
@@ -168,7 +169,7 @@ l1_qemu_cmd() {
 	local gic=$1 mode=$2 initrd=$3
 	shift 3
 	echo qemu-system-aarch64 \
-		-M "virt,virtualization=on,gic-version=$gic,acpi=off" \
+		-M "virt,virtualization=on,gic-version=$gic,acpi=off${L1_IOMMU:+,iommu=$L1_IOMMU}" \
 		-cpu max,pauth-impdef=on -smp 2 -m ${L1_MEM:-2048} \
 		-display none -no-reboot -nic none ${L1_SERIAL:--serial stdio} ${L1_MONITOR:--monitor none} ${L1_QEMU_EXTRA:-} \
 		-kernel "$LVMM_KERNEL" -initrd "$initrd" \

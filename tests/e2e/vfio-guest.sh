@@ -63,8 +63,46 @@ gpio_keys() {
 	done
 }
 
+# The passed-through NVMe controller (lvmm.vfio=nvme): the guest's own nvme
+# driver writes a pattern and reads it back (DMA through L1's SMMU into
+# guest RAM), with its interrupts counted: MSI-X through the ITS, or INTx
+# when the guest is booted pci=nomsi.
+nvme_io() {
+	local dev=/dev/nvme0n1 t=0 irq0 ios0 w r w_s r_s
+	while [ $t -lt 100 ] && [ ! -b $dev ]; do usleep 100000; t=$((t + 1)); done
+	if [ ! -b $dev ]; then
+		grep -i nvme /proc/interrupts | sed 's/^/G-NVME-IRQLINE /'
+		echo "G-NVME-FAIL no $dev"
+		return
+	fi
+	irq0=$(nvme_irqs)
+	ios0=$(nvme_ios)
+	head -c 4194304 /dev/urandom >/tmp/pattern
+	w=$(sha256sum </tmp/pattern | cut -d' ' -f1)
+	dd if=/tmp/pattern of=$dev bs=65536 conv=fsync 2>/dev/null
+	blockdev --flushbufs $dev
+	r=$(dd if=$dev bs=65536 count=64 2>/dev/null | sha256sum | cut -d' ' -f1)
+	# Throughput: 32 MiB each way; the reads come from the device (flushbufs).
+	t=$(cut -d' ' -f1 /proc/uptime)
+	dd if=/dev/zero of=$dev bs=1048576 count=32 conv=fsync 2>/dev/null
+	w_s=$(awk -v a="$t" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')
+	blockdev --flushbufs $dev
+	t=$(cut -d' ' -f1 /proc/uptime)
+	dd if=$dev of=/dev/null bs=1048576 count=32 2>/dev/null
+	r_s=$(awk -v a="$t" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')
+	grep -i nvme /proc/interrupts | sed 's/^/G-NVME-IRQLINE /'
+	echo "G-NVME written=$w read=$r irqs=$(($(nvme_irqs) - irq0)) ios=$(($(nvme_ios) - ios0)) write32m_s=$w_s read32m_s=$r_s"
+}
+
+# The nvme interrupts so far (all queues, all CPUs), and the namespace's I/Os.
+nvme_irqs() {
+	grep nvme /proc/interrupts | awk -v n="$(nproc)" '{ for (i = 2; i < 2 + n; i++) s += $i } END { print s + 0 }'
+}
+nvme_ios() { awk '{ print $1 + $5 }' /sys/block/nvme0n1/stat; }
+
 case "$what" in
 rtc) rtc_alarms ;;
 gpio) gpio_keys ;;
+nvme) nvme_io ;;
 esac
 echo "G-DONE"

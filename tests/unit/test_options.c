@@ -670,6 +670,33 @@ TEST(options_lkvm_accepted)
 	run_free(&r);
 }
 
+/* --vfio-pci [DOMAIN:]BUS:DEV.FN: kvmtool's spelling, canonical as sysfs has it. */
+TEST(options_vfio_pci)
+{
+	static const char *const bad[] = {
+		"", "00:01", "0:0:1", "00:20.0", "00:01.8", "100:00.0", "10000:00:01.0",
+		"00:01.0x", "00:01.0,ro", "-1:00.0", "00:01.0:1",
+	};
+	struct run r;
+
+	PARSE(&r, "--vfio-pci", "00:01.0", "--vfio-pci", "0001:0a:1f.7");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.nr_vfio_pci, 2);
+	CHECK_STR(r.cfg.vfio_pci[0].addr, "0000:00:01.0");
+	CHECK_STR(r.cfg.vfio_pci[1].addr, "0001:0a:1f.7");
+	run_free(&r);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		PARSE(&r, "--vfio-pci", bad[i]);
+		if (!CHECK_ERROR(&r, "not a PCI address ([DOMAIN:]BUS:DEV.FN in hex"))
+			FAIL("for '%s'", bad[i]);
+		run_free(&r);
+	}
+	PARSE(&r, "--vfio-pci", "00:01.0", "--vfio-pci", "0000:00:01.0");
+	CHECK_ERROR(&r, "--vfio-pci 0000:00:01.0: given twice");
+	run_free(&r);
+}
+
 /* Every other lkvm run option: refused, each with its own reason. */
 TEST(options_lkvm_refused)
 {
@@ -679,7 +706,7 @@ TEST(options_lkvm_refused)
 		{ "--tty", "0" }, { "--sandbox", "s.sh" }, { "--hugetlbfs", "/hugepages" },
 		{ "--virtio-legacy", NULL }, { "--firmware", "fw.bin" }, { "-f", "fw.bin" },
 		{ "--flash", "flash.img" }, { "-F", "flash.img" },
-		{ "--firmware-address", "0x80000000" }, { "--vfio-pci", "00:01.0" },
+		{ "--firmware-address", "0x80000000" },
 		{ "--debug-single-step", NULL }, { "--debug-ioport", NULL },
 		{ "--debug-mmio", NULL }, { "--debug-iodelay", "10" }, { "--aarch32", NULL },
 		{ "--pmu", NULL }, { "--vcpu-affinity", "0-1" }, { "--sve-max-vl", "256" },

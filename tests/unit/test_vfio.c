@@ -283,7 +283,56 @@ TEST(vfio_lookup_other_bus)
 	mkdirs(&t, "sys/bus/pci");
 	link_to(&t, "sys/devices/pci0000:00/0000:00:01.0/subsystem", "../../../bus/pci");
 	CHECK_EQ_INT(lookup(&t, at(&t, "sys/devices/pci0000:00/0000:00:01.0"), &hd, err), -EINVAL);
-	CHECK_STR(err, "vfio: 0000:00:01.0: is a device of the 'pci' bus; --vfio-platform takes platform and amba devices");
+	CHECK_STR(err, "vfio: 0000:00:01.0: is a PCI device: pass it with --vfio-pci 0000:00:01.0");
+	tree_rm(&t);
+}
+
+/* --vfio-pci: bound to vfio-pci, in a real IOMMU group; each failure says the fix. */
+TEST(vfio_lookup_pci)
+{
+	const char *dev = "sys/devices/pci0000:00/0000:00:01.0";
+	struct vfio_host_dev hd;
+	struct tree t;
+	char err[1024], want[PATH_MAX];
+
+	tree_init(&t);
+	CHECK_EQ_INT(vfio_host_lookup_pci(t.root, "0000:00:01.0", &hd, err, sizeof(err)), -ENODEV);
+	CHECK_STR(err, "vfio: 0000:00:01.0: no such PCI device (not in /sys/bus/pci/devices; lspci -D lists them)");
+
+	mkdirs(&t, dev);
+	mkdirs(&t, "sys/bus/pci/devices");
+	mkdirs(&t, "sys/bus/pci/drivers/nvme");
+	mkdirs(&t, "sys/bus/pci/drivers/vfio-pci");
+	link_to(&t, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+	link_to(&t, "sys/devices/pci0000:00/0000:00:01.0/subsystem", "../../../bus/pci");
+	/* No IOMMU in front of it: no group at all. */
+	CHECK_EQ_INT(vfio_host_lookup_pci(t.root, "0000:00:01.0", &hd, err, sizeof(err)), -ENODEV);
+	CHECK_CONTAINS(err, "vfio: 0000:00:01.0: has no IOMMU group: the host has no IOMMU in front of it");
+
+	mkdirs(&t, "sys/kernel/iommu_groups/0/devices");
+	link_to(&t, "sys/devices/pci0000:00/0000:00:01.0/iommu_group", "../../../kernel/iommu_groups/0");
+	CHECK_EQ_INT(vfio_host_lookup_pci(t.root, "0000:00:01.0", &hd, err, sizeof(err)), -EBUSY);
+	CHECK_STR(err, "vfio: 0000:00:01.0: not bound to any driver; bind it: echo vfio-pci > /sys/bus/pci/devices/0000:00:01.0/driver_override; echo 0000:00:01.0 > /sys/bus/pci/drivers_probe");
+
+	link_to(&t, "sys/devices/pci0000:00/0000:00:01.0/driver", "../../../bus/pci/drivers/nvme");
+	CHECK_EQ_INT(vfio_host_lookup_pci(t.root, "0000:00:01.0", &hd, err, sizeof(err)), -EBUSY);
+	CHECK_STR(err, "vfio: 0000:00:01.0: bound to nvme, not to vfio-pci; rebind it: echo vfio-pci > /sys/bus/pci/devices/0000:00:01.0/driver_override; echo 0000:00:01.0 > /sys/bus/pci/devices/0000:00:01.0/driver/unbind; echo 0000:00:01.0 > /sys/bus/pci/drivers_probe");
+
+	link_to(&t, "sys/devices/pci0000:00/0000:00:01.0/driver", "../../../bus/pci/drivers/vfio-pci");
+	if (!CHECK_EQ_INT(vfio_host_lookup_pci(t.root, "0000:00:01.0", &hd, err, sizeof(err)), 0))
+		FAIL("err: %s", err);
+	CHECK_STR(hd.name, "0000:00:01.0");
+	CHECK_STR(hd.bus, "pci");
+	CHECK_STR(hd.driver, "vfio-pci");
+	CHECK_EQ_INT(hd.group, 0);
+	CHECK(!hd.noiommu);
+	snprintf(want, sizeof(want), "%s/dev/vfio/0", t.root);
+	CHECK_STR(hd.group_dev, want);
+
+	/* vfio's no-IOMMU mode would take it, but its DMA would go untranslated. */
+	put(&t, "sys/kernel/iommu_groups/0/name", "vfio-noiommu\n", 13);
+	CHECK_EQ_INT(vfio_host_lookup_pci(t.root, "0000:00:01.0", &hd, err, sizeof(err)), -EPERM);
+	CHECK_CONTAINS(err, "vfio: 0000:00:01.0: is in a no-IOMMU group");
 	tree_rm(&t);
 }
 
