@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the L1 host for bench/blk. L1's /dev/vda is a QEMU disk;
 # an ext2 on it holds the guest's image file, which is measured twice:
-# read by L1 directly, and by the guest through lvmm's virtio-blk.
+# read by L1 directly, and by the guest through lvmm's virtio-blk on each
+# virtio transport (TRANSPORTS, default "mmio pci").
 RUNS=${RUNS:-5}
 SIZE=${SIZE:-64}
 # QEMU's disk is a PCI device; its probe can finish after init starts.
@@ -22,7 +23,10 @@ while [ $i -lt "$RUNS" ]; do
 	/e2e/blkbench /mnt/disk.img seqwrite "$SIZE" | sed 's/^RESULT/BENCH host/'
 	i=$((i + 1))
 done
-echo 3 >/proc/sys/vm/drop_caches
-/lvmm run -k /Image -i /guest.cpio -m 256 -c 2 -d /mnt/disk.img \
-	-p "rdinit=/init quiet lvmm.mode=blkbench lvmm.runs=$RUNS lvmm.size=$SIZE" </dev/null |
-	tr -d '\r' | sed -n 's/^RESULT/BENCH guest/p'
+# The guest once per virtio transport, in this same L1 boot.
+for t in ${TRANSPORTS:-mmio pci}; do
+	echo 3 >/proc/sys/vm/drop_caches
+	/lvmm run -k /Image -i /guest.cpio -m 256 -c 2 -d /mnt/disk.img --virtio-transport "$t" \
+		-p "rdinit=/init quiet lvmm.mode=blkbench lvmm.runs=$RUNS lvmm.size=$SIZE" </dev/null |
+		tr -d '\r' | sed -n "s/^RESULT/BENCH guest-$t/p"
+done

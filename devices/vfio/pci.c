@@ -57,7 +57,7 @@ struct vfio_pci_dev {
 	struct vfio_irq intx;
 	bool has_intx;
 	bool started;
-	unsigned long slot_errors, irq_errors, msix_enables;
+	unsigned long slot_errors, irq_errors, cfg_errors, msix_enables;
 };
 
 static struct vfio_pci_dev *of_func(struct pci_func *f)
@@ -75,24 +75,16 @@ static struct vfio_pci_dev *of_dev(struct device *dev)
 static uint32_t cfg_read(struct pci_func *f, unsigned int off, unsigned int len)
 {
 	struct vfio_pci_dev *vd = of_func(f);
-	uint32_t v = 0, emu = pci_config_read(&f->cfg, off, len);
-	bool all = true;
+	uint32_t dev = 0, emu;
 
-	if (off + len > PCI_CFG_SIZE || (len != 1 && len != 2 && len != 4))
+	if (!vfio_pci_cfg_access_ok(off, len))
 		return 0xffffffff;
-	for (unsigned int i = 0; i < len; i++)
-		all &= vd->lay.emulated[off + i];
-	if (all)
+	emu = pci_config_read(&f->cfg, off, len);
+	if (vfio_pci_cfg_emulated(&vd->lay, off, len) == (1U << len) - 1)
 		return emu;
-	if (pread(vd->fd, &v, len, vd->cfg_offset + off) != (ssize_t)len)
-		return 0xffffffff;
-	for (unsigned int i = 0; i < len; i++) {
-		if (!vd->lay.emulated[off + i])
-			continue;
-		v &= ~(0xffU << (8 * i));
-		v |= emu & (0xffU << (8 * i));
-	}
-	return v;
+	if (pread(vd->fd, &dev, len, vd->cfg_offset + off) != (ssize_t)len)
+		dev = 0xffffffff;
+	return vfio_pci_cfg_merge(&vd->lay, off, len, emu, dev);
 }
 
 /*
@@ -144,45 +136,39 @@ static void msix_switch(struct vfio_pci_dev *vd, bool on)
 static void cfg_write(struct pci_func *f, unsigned int off, unsigned int len, uint32_t val)
 {
 	struct vfio_pci_dev *vd = of_func(f);
-	unsigned int ctrl = vd->lay.msix_cap + 2;
-	bool touches_msix = vd->lay.msix_cap && off < ctrl + 2 && off + len > ctrl;
+	unsigned int mask;
 
-	if (off + len > PCI_CFG_SIZE || (len != 1 && len != 2 && len != 4) || (off & (len - 1)))
+	if (!vfio_pci_cfg_access_ok(off, len))
 		return;
+	mask = vfio_pci_cfg_emulated(&vd->lay, off, len);
 	pci_config_write(&f->cfg, off, len, val);
-	for (unsigned int i = 0; i < len; i++) {
-		uint8_t b = val >> (8 * i);
+	if (!mask) {
+		if (pwrite(vd->fd, &val, len, vd->cfg_offset + off) != (ssize_t)len)
+			vd->cfg_errors++;
+	} else {
+		for (unsigned int i = 0; i < len; i++) {
+			uint8_t b = val >> (8 * i);
 
-		if (!vd->lay.emulated[off + i])
-			pwrite(vd->fd, &b, 1, vd->cfg_offset + off + i);
+			if (!(mask & (1U << i)) &&
+			    pwrite(vd->fd, &b, 1, vd->cfg_offset + off + i) != 1)
+				vd->cfg_errors++;
+		}
 	}
 	/* Memory decode and bus mastering are the device's too (VFIO filters the rest). */
-	if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND) {
+	if (vfio_pci_cfg_hits_command(off, len)) {
 		uint16_t cmd = pci_config_command(&f->cfg) &
 			       (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 
 		if (pwrite(vd->fd, &cmd, 2, vd->cfg_offset + PCI_COMMAND) != 2)
-			vd->irq_errors++;
+			vd->cfg_errors++;
 	}
-	if (touches_msix) {
+	if (vfio_pci_cfg_hits_msix_ctrl(&vd->lay, off, len)) {
 		msix_switch(vd, pci_msix_enabled(&vd->msix));
 		pci_msix_update(&vd->msix);
 	}
 }
 
 /* ---- BARs ----------------------------------------------------------------- */
-
-static bool in_msix_table(const struct vfio_pci_dev *vd, unsigned int bar, uint64_t off)
-{
-	return vd->lay.msix_cap && bar == vd->lay.msix_bar && off >= vd->lay.msix_table_off &&
-	       off < vd->lay.msix_table_off + 16ULL * vd->lay.msix_hw_nr;
-}
-
-static bool in_msix_pba(const struct vfio_pci_dev *vd, unsigned int bar, uint64_t off)
-{
-	return vd->lay.msix_cap && bar == vd->lay.msix_bar && off >= vd->lay.msix_pba_off &&
-	       off < vd->lay.msix_pba_off + 8ULL * ((vd->lay.msix_hw_nr + 63) / 64);
-}
 
 /* A trapped access: the MSI-X table and PBA are lvmm's, the rest the device's. */
 static void bar_read(struct pci_func *f, unsigned int bar, uint64_t off, void *data,
@@ -192,12 +178,19 @@ static void bar_read(struct pci_func *f, unsigned int bar, uint64_t off, void *d
 	const struct vfio_region *r = &vd->bars[bar].region;
 
 	memset(data, 0, len);
-	if (in_msix_table(vd, bar, off))
+	switch (vfio_pci_bar_part(&vd->lay, bar, off)) {
+	case VFIO_PCI_BAR_MSIX_TABLE:
 		pci_msix_table_read(&vd->msix, off - vd->lay.msix_table_off, data, len);
-	else if (in_msix_pba(vd, bar, off))
+		break;
+	case VFIO_PCI_BAR_MSIX_PBA:
 		pci_msix_pba_read(&vd->msix, off - vd->lay.msix_pba_off, data, len);
-	else if (off + len <= r->size && pread(vd->fd, data, len, r->offset + off) != (ssize_t)len)
-		memset(data, 0xff, len);
+		break;
+	case VFIO_PCI_BAR_DEVICE:
+		if (off + len <= r->size &&
+		    pread(vd->fd, data, len, r->offset + off) != (ssize_t)len)
+			memset(data, 0xff, len);
+		break;
+	}
 }
 
 static void bar_write(struct pci_func *f, unsigned int bar, uint64_t off, const void *data,
@@ -206,10 +199,18 @@ static void bar_write(struct pci_func *f, unsigned int bar, uint64_t off, const 
 	struct vfio_pci_dev *vd = of_func(f);
 	const struct vfio_region *r = &vd->bars[bar].region;
 
-	if (in_msix_table(vd, bar, off))
+	switch (vfio_pci_bar_part(&vd->lay, bar, off)) {
+	case VFIO_PCI_BAR_MSIX_TABLE:
 		pci_msix_table_write(&vd->msix, off - vd->lay.msix_table_off, data, len);
-	else if (!in_msix_pba(vd, bar, off) && off + len <= r->size)
-		pwrite(vd->fd, data, len, r->offset + off);
+		break;
+	case VFIO_PCI_BAR_MSIX_PBA:
+		break;		/* read-only */
+	case VFIO_PCI_BAR_DEVICE:
+		if (off + len <= r->size &&
+		    pwrite(vd->fd, data, len, r->offset + off) != (ssize_t)len)
+			vd->cfg_errors++;
+		break;
+	}
 }
 
 /* The mapped parts of the BAR follow it: out of the old place, into the new. */
@@ -408,10 +409,10 @@ static void vfio_pci_stats(struct device *dev, char *buf, unsigned int len)
 
 	for (unsigned int i = 0; i < PCI_NR_BARS; i++)
 		mapped += vd->bars[i].nr_chunks;
-	snprintf(buf, len, "host=%s mapped_chunks=%u msix_vectors=%u msix_enables=%lu msi_routes=%lu msi_route_errors=%lu intx=%s slot_errors=%lu irq_errors=%lu",
+	snprintf(buf, len, "host=%s mapped_chunks=%u msix_vectors=%u msix_enables=%lu msi_routes=%lu msi_route_errors=%lu intx=%s slot_errors=%lu irq_errors=%lu io_errors=%lu",
 		 vd->host.name, mapped, vd->lay.msix_cap ? vd->msix.nr : 0, vd->msix_enables,
 		 vd->msix.routes_set, vd->msix.route_errors, vd->has_intx ? "yes" : "no",
-		 vd->slot_errors, vd->irq_errors);
+		 vd->slot_errors, vd->irq_errors, vd->cfg_errors);
 }
 
 static const struct device_ops vfio_pci_ops = {

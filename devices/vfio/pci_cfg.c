@@ -191,3 +191,61 @@ bool vfio_pci_msix_trap_range(const struct vfio_pci_layout *lay, unsigned int ba
 	*end = ((t1 > p1 ? t1 : p1) + page - 1) & ~(page - 1);
 	return true;
 }
+
+bool vfio_pci_cfg_access_ok(unsigned int off, unsigned int len)
+{
+	return (len == 1 || len == 2 || len == 4) && !(off & (len - 1)) &&
+	       off + len <= PCI_CFG_SIZE;
+}
+
+unsigned int vfio_pci_cfg_emulated(const struct vfio_pci_layout *lay, unsigned int off,
+				   unsigned int len)
+{
+	unsigned int mask = 0;
+
+	for (unsigned int i = 0; i < len && off + i < PCI_CFG_SIZE; i++)
+		if (lay->emulated[off + i])
+			mask |= 1U << i;
+	return mask;
+}
+
+uint32_t vfio_pci_cfg_merge(const struct vfio_pci_layout *lay, unsigned int off,
+			    unsigned int len, uint32_t emu, uint32_t dev)
+{
+	unsigned int mask = vfio_pci_cfg_emulated(lay, off, len);
+	uint32_t v = dev;
+
+	for (unsigned int i = 0; i < len; i++) {
+		if (!(mask & (1U << i)))
+			continue;
+		v &= ~(0xffU << (8 * i));
+		v |= emu & (0xffU << (8 * i));
+	}
+	return v;
+}
+
+bool vfio_pci_cfg_hits_msix_ctrl(const struct vfio_pci_layout *lay, unsigned int off,
+				 unsigned int len)
+{
+	unsigned int ctrl = lay->msix_cap + 2;
+
+	return lay->msix_cap && off < ctrl + 2 && off + len > ctrl;
+}
+
+bool vfio_pci_cfg_hits_command(unsigned int off, unsigned int len)
+{
+	return off < PCI_COMMAND + 2 && off + len > PCI_COMMAND;
+}
+
+enum vfio_pci_bar_part vfio_pci_bar_part(const struct vfio_pci_layout *lay, unsigned int bar,
+					 uint64_t off)
+{
+	if (!lay->msix_cap || bar != lay->msix_bar)
+		return VFIO_PCI_BAR_DEVICE;
+	if (off >= lay->msix_table_off && off < lay->msix_table_off + 16ULL * lay->msix_hw_nr)
+		return VFIO_PCI_BAR_MSIX_TABLE;
+	if (off >= lay->msix_pba_off &&
+	    off < lay->msix_pba_off + 8ULL * ((lay->msix_hw_nr + 63) / 64))
+		return VFIO_PCI_BAR_MSIX_PBA;
+	return VFIO_PCI_BAR_DEVICE;
+}

@@ -42,6 +42,34 @@ int vfio_pci_layout_build(const uint8_t real[PCI_CFG_SIZE], const uint64_t bar_r
 			  bool msix, struct pci_config *cfg, struct vfio_pci_layout *lay,
 			  char *err, size_t errlen);
 
+/*
+ * A guest config access of len bytes at off, checked: 1, 2 or 4 bytes,
+ * naturally aligned, inside the space.
+ */
+bool vfio_pci_cfg_access_ok(unsigned int off, unsigned int len);
+
+/* Which bytes of the access lvmm owns: bit i for byte off + i. */
+unsigned int vfio_pci_cfg_emulated(const struct vfio_pci_layout *lay, unsigned int off,
+				   unsigned int len);
+
+/* A read: the device's bytes (dev) with lvmm's (emu) where it owns them. */
+uint32_t vfio_pci_cfg_merge(const struct vfio_pci_layout *lay, unsigned int off,
+			    unsigned int len, uint32_t emu, uint32_t dev);
+
+/* Does a write at off change the MSI-X control word, or the command register? */
+bool vfio_pci_cfg_hits_msix_ctrl(const struct vfio_pci_layout *lay, unsigned int off,
+				 unsigned int len);
+bool vfio_pci_cfg_hits_command(unsigned int off, unsigned int len);
+
+/* Where a trapped BAR access lands. */
+enum vfio_pci_bar_part {
+	VFIO_PCI_BAR_DEVICE,		/* forwarded to the device */
+	VFIO_PCI_BAR_MSIX_TABLE,	/* lvmm's MSI-X table */
+	VFIO_PCI_BAR_MSIX_PBA,		/* lvmm's PBA */
+};
+enum vfio_pci_bar_part vfio_pci_bar_part(const struct vfio_pci_layout *lay, unsigned int bar,
+					 uint64_t off);
+
 /* The part [*start, *end) of BAR bar that must be trapped (MSI-X table and PBA, in whole pages). */
 bool vfio_pci_msix_trap_range(const struct vfio_pci_layout *lay, unsigned int bar, uint64_t page,
 			      uint64_t *start, uint64_t *end);

@@ -82,6 +82,7 @@ vfio_pci_nvme_test() {
 	[ "$(num kvm_irq_line "$dev")" = 0 ] || bad="$bad kvm_irq_line=$(num kvm_irq_line "$dev");"
 	[ "$(num slot_errors "$dev")" = 0 ] || bad="$bad slot_errors;"
 	[ "$(num irq_errors "$dev")" = 0 ] || bad="$bad irq_errors;"
+	[ "$(num io_errors "$dev")" = 0 ] || bad="$bad io_errors;"
 	[ "$(num msi_route_errors "$dev")" = 0 ] || bad="$bad msi_route_errors;"
 	[ "$(num mapped_chunks "$dev")" -ge 1 ] 2>/dev/null || bad="$bad no BAR mapped;"
 	if [ "$mode" = msix ]; then
