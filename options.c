@@ -59,9 +59,9 @@ void options_usage_run(FILE *out)
 "\n"
 "Devices:\n"
 "      --virtio-transport pci|mmio\n"
-"                           how the virtio devices sit: virtio-mmio windows\n"
-"                           (default) or virtio-pci functions on a PCI ECAM\n"
-"                           host (MSI-X through the ITS, else INTx)\n"
+"                           how the virtio devices sit: virtio-pci functions\n"
+"                           on a PCI ECAM host (default, as kvmtool's; MSI-X\n"
+"                           through the ITS, else INTx) or virtio-mmio windows\n"
 "  -d, --disk FILE[,ro][,serial=ID]\n"
 "                           virtio-blk on a raw image (repeatable, up to %d);\n"
 "                           ro: writes fail with an I/O error; serial: the\n"
@@ -451,6 +451,7 @@ static int parse_lkvm(struct vm_config *cfg, const struct lkvm_option *o, const 
 		/* kvmtool's spelling; its legacy (virtio 0.9) transports are refused. */
 		if (!strcmp(arg, "mmio") || !strcmp(arg, "pci")) {
 			cfg->virtio_transport = *arg == 'p' ? VIRTIO_OPT_PCI : VIRTIO_OPT_MMIO;
+			cfg->virtio_transport_given = true;
 			return 0;
 		}
 		fprintf(err, "lvmm: unknown virtio transport '%s' (pci or mmio: virtio 1.x only)\n",
@@ -597,6 +598,8 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_bytes = LVMM_DEFAULT_MEM_MIB * SZ_1M;
 	cfg->nr_cpus = LVMM_DEFAULT_CPUS;
+	/* kvmtool's default on arm64, and the faster transport with an ITS. */
+	cfg->virtio_transport = VIRTIO_OPT_PCI;
 	cfg->irqchip = IRQCHIP_AUTO;
 	cfg->console = CONSOLE_SERIAL;
 
@@ -763,7 +766,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
 		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed ||
-		    cfg->virtio_transport != VIRTIO_OPT_MMIO) {
+		    cfg->virtio_transport_given) {
 			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore\n");
 			return OPTIONS_ERROR;
 		}

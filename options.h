@@ -78,6 +78,7 @@ struct vm_config {
 	enum irqchip_model irqchip;
 	/* virtio devices on virtio-mmio windows or as virtio-pci functions */
 	enum virtio_transport_opt { VIRTIO_OPT_MMIO = 0, VIRTIO_OPT_PCI } virtio_transport;
+	bool virtio_transport_given;	/* on the command line, not the default */
 	enum console_kind console;
 	const char *dump_dtb;
 	char name[LVMM_NAME_MAX + 1];

@@ -261,7 +261,7 @@ TEST(options_virtio_transport)
 
 	PARSE(&r, "--mem", "128");
 	CHECK_RUN(&r);
-	CHECK_EQ_INT(r.cfg.virtio_transport, VIRTIO_OPT_MMIO);	/* the default */
+	CHECK_EQ_INT(r.cfg.virtio_transport, VIRTIO_OPT_PCI);	/* the default, as kvmtool's */
 	run_free(&r);
 	PARSE(&r, "--virtio-transport", "pci");
 	CHECK_RUN(&r);
