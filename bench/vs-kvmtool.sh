@@ -7,25 +7,18 @@
 # line; bench/vs-kvmtool takes the medians.
 RUNS=${RUNS:-7}
 SIZE=${SIZE:-64}
-TRANSPORTS=${TRANSPORTS:-mmio}
+TRANSPORTS=${TRANSPORTS:-mmio pci}
 export HOME=/tmp # lkvm keeps its sockets under $HOME/.lkvm
 disk=/tmp/disk.img
 dd if=/dev/zero of=$disk bs=1048576 count=$SIZE 2>/dev/null
 params="rdinit=/init quiet lvmm.mode=vsbench"
 
 vmms=""
-for t in $TRANSPORTS; do
-	if [ "$t" = mmio ] || /lvmm run --help 2>&1 | grep -q -- --virtio-transport; then
-		vmms="$vmms lvmm-$t"
-	else
-		echo "BENCH note lvmm has no --virtio-transport: $t skipped"
-	fi
-done
+for t in $TRANSPORTS; do vmms="$vmms lvmm-$t"; done
 vmms="$vmms kvmtool"
 
 cmd() { # cmd VMM SIZE
 	case "$1" in
-	lvmm-mmio) echo "/lvmm run -k /Image -i /guest.cpio -m 256 -c 1 -d $disk" ;;
 	lvmm-*) echo "/lvmm run --virtio-transport ${1#lvmm-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk" ;;
 	kvmtool) echo "/lkvm run --loglevel=warning -k /Image -i /guest.cpio -m 256 -c 1 -d $disk --network mode=none" ;;
 	esac
