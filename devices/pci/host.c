@@ -177,13 +177,18 @@ static void mem64_write(struct device *dev, uint64_t off, const void *data, unsi
 	window_write(host_of_mem64(dev), dev, off, data, len);
 }
 
+/* A property of n big-endian cells, written in place (any n the FDT has room for). */
 static int fdt_cells(void *fdt, const char *name, const uint32_t *cells, unsigned int n)
 {
-	fdt32_t be[64];
+	fdt32_t *be;
+	int ret;
 
+	ret = fdt_property_placeholder(fdt, name, n * sizeof(*be), (void **)&be);
+	if (ret)
+		return ret;
 	for (unsigned int i = 0; i < n; i++)
 		be[i] = cpu_to_fdt32(cells[i]);
-	return fdt_property(fdt, name, be, n * sizeof(be[0]));
+	return 0;
 }
 
 static int ecam_fdt(struct device *dev, void *fdt)

@@ -11,6 +11,7 @@
 #include "../../util.h"
 
 #include <errno.h>
+#include <libfdt.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,4 +444,62 @@ TEST(virtio_pci_common_config)
 	CHECK_EQ_U64(bar_rd(f.host, bar + 0x800, 1), 0);
 out:
 	vp_teardown(&f);
+}
+
+static uint32_t dummy_cfg_read(struct pci_func *f, unsigned int off, unsigned int len)
+{
+	return pci_config_read(&f->cfg, off, len);
+}
+
+static void dummy_cfg_write(struct pci_func *f, unsigned int off, unsigned int len, uint32_t v)
+{
+	pci_config_write(&f->cfg, off, len, v);
+}
+
+/*
+ * A full bus: every slot's INTA in interrupt-map (10 cells each). The FDT
+ * writer once copied the cells through a 64-cell buffer, so a VM with more
+ * than 6 PCI functions (8 disks) overran the stack and crashed at boot.
+ */
+TEST(pci_host_fdt_full_bus)
+{
+	static const struct pci_func_ops ops = { .cfg_read = dummy_cfg_read,
+						 .cfg_write = dummy_cfg_write };
+	struct pci_func funcs[PCI_MAX_SLOTS];
+	struct pci_host *h = NULL;
+	struct rec r = { .spi = 40 };
+	static char fdt[65536];
+	const fdt32_t *map;
+	char err[128];
+	int len, node;
+
+	if (!CHECK_EQ_INT(pci_host_create(true, rec_alloc_spi, &r, &h), 0))
+		return;
+	for (unsigned int i = 0; i < PCI_MAX_SLOTS; i++) {
+		funcs[i] = (struct pci_func){ .ops = &ops };
+		pci_config_init(&funcs[i].cfg, 0x1af4, 0x1042, 0x010000, 1, 0x1af4, 2);
+		pci_config_add_bar(&funcs[i].cfg, 0, 0x4000, false);
+		if (!CHECK_EQ_INT(pci_host_plug(h, &funcs[i], err, sizeof(err)), 0))
+			FAIL("slot %u: %s", i, err);
+	}
+	CHECK_EQ_INT(fdt_create(fdt, sizeof(fdt)), 0);
+	CHECK_EQ_INT(fdt_finish_reservemap(fdt), 0);
+	CHECK_EQ_INT(fdt_begin_node(fdt, ""), 0);
+	CHECK_EQ_INT(h->ecam.ops->fdt(&h->ecam, fdt), 0);
+	CHECK_EQ_INT(fdt_end_node(fdt), 0);
+	CHECK_EQ_INT(fdt_finish(fdt), 0);
+	node = fdt_path_offset(fdt, "/pcie@b000000");
+	CHECK(node >= 0);
+	map = fdt_getprop(fdt, node, "interrupt-map", &len);
+	if (CHECK(map) && CHECK_EQ_INT(len, PCI_MAX_SLOTS * 10 * 4)) {
+		for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+			const fdt32_t *e = &map[s * 10];
+
+			CHECK_EQ_INT(fdt32_to_cpu(e[0]), (s << 3) << 8);
+			CHECK_EQ_INT(fdt32_to_cpu(e[3]), 1);
+			CHECK_EQ_INT(fdt32_to_cpu(e[8]), funcs[s].intx_spi - 32);
+			CHECK_EQ_INT(fdt32_to_cpu(e[9]), 4);
+		}
+	}
+	h->ecam.ops->free(&h->ecam);
 }
