@@ -210,6 +210,13 @@ static int cmd_control(int argc, char **argv)
 	}
 	ret = control_request(argv[1], req, reply, sizeof(reply), err, sizeof(err));
 	if (ret) {
+		/* --json promises a reply on stdout, also when no VM answers. */
+		if (json) {
+			char esc[2 * sizeof(err)];
+
+			json_escape(err, esc, sizeof(esc));
+			printf("{\"ok\":false,\"error\":\"%s\"}\n", esc);
+		}
 		fprintf(stderr, "lvmm %s: %s\n", verb, err);
 		return EXIT_ERROR;
 	}
@@ -238,7 +245,8 @@ static int cmd_list(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-24s %8s %-8s %5s %8s %s\n", "NAME", "PID", "STATE", "VCPUS", "MEM", "IRQCHIP");
+		/* MEM's column is "%5s MiB": 9 wide. */
+		printf("%-24s %8s %-8s %5s %9s %s\n", "NAME", "PID", "STATE", "VCPUS", "MEM", "IRQCHIP");
 	for (int i = 0; i < n; i++) {
 		char pid[16] = "", state[16] = "", vcpus[8] = "", mem[16] = "", chip[16] = "";
 
@@ -311,25 +319,26 @@ static int cmd_run(int argc, char **argv)
 			pr_err("%s", err);
 		return EXIT_ERROR;
 	}
+	/* The VM's own name: a restored one has the snapshot's. */
 	switch (res.reason) {
 	case VM_EXIT_POWEROFF:
-		pr_info("%s: the guest powered off", cfg.name);
+		pr_info("%s: the guest powered off", res.name);
 		return EXIT_GUEST_OFF;
 	case VM_EXIT_QUIT:
-		pr_info("%s: stopped from the console (Ctrl-A x)", cfg.name);
+		pr_info("%s: stopped from the console (Ctrl-A x)", res.name);
 		return EXIT_GUEST_OFF;
 	case VM_EXIT_RESET:
 		pr_info("%s: the guest asked for a reset; exiting with status %d",
-			cfg.name, EXIT_GUEST_RESET);
+			res.name, EXIT_GUEST_RESET);
 		return EXIT_GUEST_RESET;
 	case VM_EXIT_CRASH:
-		pr_err("%s: the guest reported a crash", cfg.name);
+		pr_err("%s: the guest reported a crash", res.name);
 		return EXIT_GUEST_CRASH;
 	case VM_EXIT_STOPPED:
-		pr_info("%s: stopped", cfg.name);
+		pr_info("%s: stopped", res.name);
 		return EXIT_GUEST_OFF;
 	case VM_EXIT_SIGNAL:
-		pr_info("%s: stopped by signal %d (%s)", cfg.name, res.signo, strsignal(res.signo));
+		pr_info("%s: stopped by signal %d (%s)", res.name, res.signo, strsignal(res.signo));
 		return 128 + res.signo;
 	case VM_EXIT_ERROR:
 	case VM_EXIT_NONE:

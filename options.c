@@ -48,7 +48,9 @@ void options_usage_run(FILE *out)
 "                           uncompressed Image (/boot/Image-$(uname -r), ...)\n"
 "  -i, --initrd FILE        initial ramdisk (e.g. a gzip'd cpio initramfs)\n"
 "  -p, --params \"CMDLINE\"   kernel command line; \"console=ttyS0\" (hvc0 with\n"
-"                           --console virtio) is added unless it names one\n"
+"                           --console virtio) is added unless it names one,\n"
+"                           and panic=-1 (a panic ends the VM, status 3)\n"
+"                           unless it sets panic=\n"
 "  -m, --mem SIZE           guest RAM; a bare number is MiB, K/M/G suffixes\n"
 "                           are accepted (default: %d MiB)\n"
 "  -c, --cpus N             number of vCPUs (default: %d)\n"
@@ -514,21 +516,61 @@ static int parse_mem(struct vm_config *cfg, const char *arg, FILE *err)
 	return 0;
 }
 
+/* Does the command line have parameter name (e.g. "console=") as a word? */
+static const char *param_find(const char *p, const char *name)
+{
+	for (const char *s = p; s && (s = strstr(s, name)); s++)
+		if (s == p || s[-1] == ' ')
+			return s;
+	return NULL;
+}
+
 char *options_kernel_cmdline(const struct vm_config *cfg)
 {
 	const char *p = cfg->params;
-	char *cmdline;
+	char console[32] = "", *cmdline;
 
 	/* kvmtool's --nodefaults: the kernel gets what the user wrote, no more. */
 	if (cfg->nodefaults)
 		return strdup(p ? p : "");
-	for (const char *s = p; s && (s = strstr(s, "console=")); s++)
-		if (s == p || s[-1] == ' ')
-			return strdup(p);
-	if (asprintf(&cmdline, "console=%s%s%s", cfg->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0",
-		     p ? " " : "", p ? p : "") < 0)
+	/*
+	 * lvmm's defaults go first, so that "-- ARGS" for init stays last:
+	 * the console unless one is named, and panic=-1 unless the user set
+	 * panic=, so that a guest that panics resets and the VM ends (status 3).
+	 */
+	if (!param_find(p, "console="))
+		snprintf(console, sizeof(console), "console=%s ",
+			 cfg->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0");
+	if (asprintf(&cmdline, "%s%s%s", console, param_find(p, "panic=") ? "" : "panic=-1 ",
+		     p ? p : "") < 0)
 		return NULL;
+	/* No trailing blank when there were no parameters of the user's. */
+	if (*cmdline && cmdline[strlen(cmdline) - 1] == ' ' && !(p && *p))
+		cmdline[strlen(cmdline) - 1] = '\0';
 	return cmdline;
+}
+
+bool options_console_warning(const struct vm_config *cfg, char *buf, size_t len)
+{
+	const char *p = cfg->params;
+
+	if (cfg->nodefaults)
+		return false;
+	for (const char *s = p; (s = param_find(s, "console=")); s++) {
+		const char *dev = s + 8;
+		size_t n = strcspn(dev, " ,");
+
+		/* With --console virtio the UART is there but not connected. */
+		if ((n == 5 && !strncmp(dev, "ttyS0", 5) && cfg->console == CONSOLE_SERIAL) ||
+		    (n == 4 && !strncmp(dev, "hvc0", 4) && cfg->console == CONSOLE_VIRTIO))
+			continue;
+		snprintf(buf, len, "the kernel command line names console=%.*s, which is not this VM's console: that is %s%s",
+			 (int)(n < 32 ? n : 32), dev,
+			 cfg->console == CONSOLE_VIRTIO ? "hvc0 (--console virtio)" : "ttyS0 (the 16550 UART)",
+			 cfg->console == CONSOLE_VIRTIO ? "" : "; hvc0 comes with --console virtio");
+		return true;
+	}
+	return false;
 }
 
 enum {

@@ -143,4 +143,10 @@ int irqchip_model_parse(const char *s, enum irqchip_model *model);
  */
 int vfio_pci_addr_parse(const char *arg, char *out, size_t len);
 
+/*
+ * A console= on the command line that names a device this VM lacks (a
+ * habit from QEMU: ttyAMA0): a one-line warning in buf.
+ */
+bool options_console_warning(const struct vm_config *cfg, char *buf, size_t len);
+
 #endif

@@ -218,14 +218,19 @@ static int step_load_and_fdt(struct vmm *v, char *err, size_t errlen)
 	return ret;
 }
 
-static int step_start(struct vmm *v, char *err, size_t errlen)
+static int step_start(struct vmm *v, enum irqchip_model model, char *err, size_t errlen)
 {
+	const struct vm_config *cfg = v->cfg;
 	int ret;
 
 	ret = vmm_devices_start(v, err, errlen);
-	ret = ret ?: control_start(v->control, v->cfg->name, control_dispatch, v, err, errlen);
+	ret = ret ?: control_start(v->control, cfg->name, control_dispatch, v, err, errlen);
 	if (ret)
 		return ret;
+	/* Once the name is the VM's (a duplicate is refused without a banner). */
+	pr_info("%s: %u vCPU%s, %llu MiB, %s%s", cfg->name, cfg->nr_cpus,
+		cfg->nr_cpus > 1 ? "s" : "", (unsigned long long)(cfg->mem_bytes / SZ_1M),
+		irqchip_model_name(model), v->restore ? ", restored" : "");
 	v->term_raw = term_raw_begin(STDIN_FILENO);
 	v->setup_cpu_ns = thread_cpu_ns();
 	ret = vcpus_start(&v->vm);
@@ -304,6 +309,36 @@ static int block_signals(sigset_t *old, int *sig_fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* The host's RAM (MemTotal), 0 if /proc/meminfo does not say. */
+static uint64_t host_ram_bytes(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
+/* What will run, but likely not as the user meant: said once, at start. */
+static void warn_config(const struct vm_config *cfg)
+{
+	uint64_t host = host_ram_bytes();
+	char msg[256];
+
+	if (host && cfg->mem_bytes > host)
+		pr_warn("%s: %llu MiB of guest RAM is more than the host's %llu MiB: the guest may be killed once it uses it",
+			cfg->name, (unsigned long long)(cfg->mem_bytes >> 20),
+			(unsigned long long)(host >> 20));
+	if (options_console_warning(cfg, msg, sizeof(msg)))
+		pr_warn("%s: %s", cfg->name, msg);
+}
+
 int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size_t errlen)
 {
 	struct vmm v = { .cfg = cfg };
@@ -328,6 +363,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size
 	if (ret)
 		goto out;
 	cfg = v.cfg;
+	if (!v.restore)
+		warn_config(cfg);
 	/*
 	 * The host first, then the files: a VM this host cannot run is
 	 * reported as such whatever the kernel (kvm-unit-tests' runner
@@ -347,10 +384,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size
 		ret = ret ?: step_load_and_fdt(&v, err, errlen);
 	if (ret)
 		goto out;
-	pr_info("%s: %u vCPU%s, %llu MiB, %s%s", cfg->name, cfg->nr_cpus,
-		cfg->nr_cpus > 1 ? "s" : "", (unsigned long long)(cfg->mem_bytes / SZ_1M),
-		irqchip_model_name(model), v.restore ? ", restored" : "");
-	ret = step_start(&v, err, errlen);
+	snprintf(res->name, sizeof(res->name), "%s", cfg->name);
+	ret = step_start(&v, model, err, errlen);
 	if (ret)
 		goto out;
 	sandbox_enter(SANDBOX_MAIN);	/* every thread is started */

@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 #include "../kvm/kvm.h"
+#include "../options.h"
 
 struct vm_config;
 
 struct vmm_result {
 	enum vm_exit_reason reason;
 	int signo;		/* for VM_EXIT_SIGNAL */
+	char name[LVMM_NAME_MAX + 1];	/* the VM's: a restored one's is the snapshot's */
 };
 
 /*

@@ -303,6 +303,28 @@ refusal_tests() {
 	else
 		fail "$t/list-and-socket-mode" "$("$LVMM" list 2>&1 | tr '\n' '|') mode $(stat -c %a $LVMM_RUNTIME_DIR/$name.sock)"
 	fi
+	# lvmm list: the IRQCHIP heading stands over the irqchip column.
+	"$LVMM" list >/tmp/listout 2>&1
+	if awk -v n="$name" 'NR == 1 { h = index($0, "IRQCHIP") } $1 == n { c = index($0, "gic") }
+		END { exit !(h > 0 && h == c) }' /tmp/listout; then
+		pass "$t/list-columns"
+	else
+		fail "$t/list-columns" "$(tr '\n' '|' </tmp/listout)"
+	fi
+	# A second VM of that name: refused before it says anything else.
+	run "$t-dup-name" "$LVMM" run -k /Image -i /guest.cpio -m 64 --name "$name"
+	if [ "$rc" = 1 ] && grep -q "a VM named '$name' is already running" "$(outfile "$t-dup-name")" &&
+		! grep -q "vCPU" "$(outfile "$t-dup-name")"; then
+		pass "$t/duplicate-name-no-banner"
+	else
+		fail "$t/duplicate-name-no-banner" "status $rc" "$(outfile "$t-dup-name")"
+	fi
+	# --json answers on stdout even when there is no such VM.
+	out=$("$LVMM" pause no-such-vm --json 2>/dev/null)
+	case "$out" in
+	'{"ok":false,"error":"'*'"}') pass "$t/json-no-such-vm" ;;
+	*) fail "$t/json-no-such-vm" "stdout: '$out'" ;;
+	esac
 	"$LVMM" snapshot "$name" "$s" --stop >/dev/null 2>&1
 	wait $vm_pid
 
@@ -346,6 +368,12 @@ refusal_tests() {
 	fi
 	"$LVMM" stop "$name" >/dev/null 2>&1
 	wait $vm_pid
+	# Its exit line names it as the snapshot did, not lvmm-PID.
+	if tr -d '\r' <"$vm_out" | grep -q "^lvmm: $name: stopped\$"; then
+		pass "$t/restored-exit-names-vm"
+	else
+		fail "$t/restored-exit-names-vm" "no '$name: stopped' line" "$vm_out"
+	fi
 }
 
 # Issue 8, bug 2: 8 disks, each with a serial (16 strings in the saved

@@ -154,6 +154,32 @@ else
 	fail "$name" "no FDT blob written (magic '$magic')"
 fi
 
+# A kernel that panics (no root file system) ends the VM: lvmm adds panic=-1.
+name="$tag/guest-panic-exit-3"
+run "$name" "$LVMM" run -k /Image -m 128
+if [ "$rc" = 3 ] && grep -q "Kernel panic" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc, expected 3 after a panic" "$(outfile "$name")"
+fi
+
+# Likely mistakes are said, and the VM still runs: more RAM than the host's,
+# a console= lvmm does not provide (QEMU's ttyAMA0).
+name="$tag/warns-mem-beyond-host"
+run "$name" "$LVMM" run -k /Image -i /guest.cpio -m 3G -p "$GUEST_PARAMS"
+if [ "$rc" = 0 ] && grep -q "3072 MiB of guest RAM is more than the host's" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc, or no warning" "$(outfile "$name")"
+fi
+name="$tag/warns-console-ttyAMA0"
+run "$name" "$LVMM" run -k /Image -i /guest.cpio -m 128 -p "console=ttyAMA0 $GUEST_PARAMS"
+if [ "$rc" = 0 ] && grep -q "names console=ttyAMA0, which is not this VM's console: that is ttyS0" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc, or no warning" "$(outfile "$name")"
+fi
+
 name="$tag/guest-reset-exit-3"
 run "$name" "$LVMM" run -k /Image -i /guest.cpio -p "rdinit=/init quiet lvmm.mode=reset"
 if [ "$rc" = 3 ] && grep -q "asked for a reset" "$(outfile "$name")"; then

@@ -505,22 +505,32 @@ TEST(options_nodefaults_cmdline)
 	struct run r;
 	char *c;
 
-	/* Without --nodefaults a console is named for the kernel. */
+	/*
+	 * Without --nodefaults a console is named for the kernel, and a panic
+	 * resets the guest (panic=-1) so that the VM ends; both go before the
+	 * user's parameters ("-- ARGS" for init stays last).
+	 */
 	PARSE(&r, "-p", "quiet");
 	c = options_kernel_cmdline(&r.cfg);
-	CHECK_STR(c, "console=ttyS0 quiet");
+	CHECK_STR(c, "console=ttyS0 panic=-1 quiet");
 	free(c);
 	run_free(&r);
 
 	PARSE(&r, "--console", "virtio");
 	c = options_kernel_cmdline(&r.cfg);
-	CHECK_STR(c, "console=hvc0");
+	CHECK_STR(c, "console=hvc0 panic=-1");
 	free(c);
 	run_free(&r);
 
 	PARSE(&r, "-p", "quiet console=ttyAMA0");
 	c = options_kernel_cmdline(&r.cfg);
-	CHECK_STR(c, "quiet console=ttyAMA0");
+	CHECK_STR(c, "panic=-1 quiet console=ttyAMA0");
+	free(c);
+	run_free(&r);
+
+	PARSE(&r, "-p", "panic=10 -- init-arg");
+	c = options_kernel_cmdline(&r.cfg);
+	CHECK_STR(c, "console=ttyS0 panic=10 -- init-arg");
 	free(c);
 	run_free(&r);
 
@@ -542,6 +552,44 @@ TEST(options_nodefaults_cmdline)
 	c = options_kernel_cmdline(&r.cfg);
 	CHECK_STR(c, " a  b ");
 	free(c);
+	run_free(&r);
+}
+
+/* console= naming a device the VM lacks is worth a warning (QEMU's ttyAMA0). */
+TEST(options_console_warning)
+{
+	static const struct {
+		const char *params, *console;
+		const char *warn;	/* NULL: none */
+	} cases[] = {
+		{ "quiet", NULL, NULL },
+		{ "console=ttyS0,115200", NULL, NULL },
+		{ "console=hvc0", "virtio", NULL },
+		{ "earlycon console=ttyAMA0", NULL, "names console=ttyAMA0, which is not this VM's console: that is ttyS0 (the 16550 UART); hvc0 comes with --console virtio" },
+		{ "console=hvc0", NULL, "names console=hvc0, which is not this VM's console" },
+		{ "console=ttyS0", "virtio", "names console=ttyS0, which is not this VM's console: that is hvc0 (--console virtio)" },
+	};
+	char buf[256];
+	struct run r;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		buf[0] = '\0';
+		if (cases[i].console)
+			PARSE(&r, "-p", cases[i].params, "--console", cases[i].console);
+		else
+			PARSE(&r, "-p", cases[i].params);
+		if (cases[i].warn) {
+			if (!CHECK(options_console_warning(&r.cfg, buf, sizeof(buf))))
+				FAIL("no warning for '%s'", cases[i].params);
+			CHECK_CONTAINS(buf, cases[i].warn);
+		} else if (!CHECK(!options_console_warning(&r.cfg, buf, sizeof(buf)))) {
+			FAIL("warning for '%s': %s", cases[i].params, buf);
+		}
+		run_free(&r);
+	}
+	/* --nodefaults: the user knows. */
+	PARSE(&r, "--nodefaults", "-p", "console=ttyAMA0");
+	CHECK(!options_console_warning(&r.cfg, buf, sizeof(buf)));
 	run_free(&r);
 }
 
