@@ -36,14 +36,16 @@ endif
 CC := $(CROSS_COMPILE)gcc
 HOSTCC ?= gcc
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The release (bumped by hand when one is made) and the commit it was built from.
+RELEASE := 0.2.0
+COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-unused-parameter
 COMMON_CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -D_GNU_SOURCE -I.
 # gcc only (clang builds the sanitized unit tests and the fuzz targets).
 GCC_WARNINGS := -Wvla-larger-than=4096
-CFLAGS ?= $(COMMON_CFLAGS) $(GCC_WARNINGS) -DLVMM_VERSION='"$(VERSION)"'
+CFLAGS ?= $(COMMON_CFLAGS) $(GCC_WARNINGS) -DLVMM_VERSION='"$(RELEASE)"' -DLVMM_COMMIT='"$(COMMIT)"'
 CPPFLAGS := -isystem $(SYSROOT)/kernel-headers/include $(LIBINCS)
 LDFLAGS := -static $(LIBDIRS)
 LDLIBS := -lfdt -laio -lseccomp -lpthread
@@ -80,7 +82,7 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c irq/model.c irq/fdt.c i
 	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build
+.PHONY: install kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -176,6 +178,14 @@ bench: lvmm
 # lvmm and kvmtool side by side: make bench-vs-kvmtool LKVM=/path/to/lkvm-static
 bench-vs-kvmtool: lvmm
 	LKVM="$(LKVM)" bench/vs-kvmtool
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, its manual
+# page and its bash completion.
+PREFIX ?= /usr/local
+install: lvmm
+	install -D -m 0755 lvmm $(DESTDIR)$(PREFIX)/bin/lvmm
+	install -D -m 0644 docs/lvmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/lvmm.1
+	install -D -m 0644 completion/lvmm.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvmm
 
 clean:
 	rm -rf build lvmm

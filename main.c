@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #ifndef LVMM_VERSION
-#define LVMM_VERSION "0.1"
+#define LVMM_VERSION "0.2.0"
+#endif
+#ifndef LVMM_COMMIT
+#define LVMM_COMMIT "unknown"
 #endif
 
 enum {
@@ -383,7 +386,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("lvmm %s\n", LVMM_VERSION);
+		printf("lvmm %s (commit %s)\n", LVMM_VERSION, LVMM_COMMIT);
 		return 0;
 	}
 	fprintf(stderr, "lvmm: unknown command '%s' (see lvmm --help)\n", argv[1]);

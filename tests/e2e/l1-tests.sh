@@ -154,6 +154,14 @@ else
 	fail "$name" "no FDT blob written (magic '$magic')"
 fi
 
+# lvmm --version: the release and the commit.
+name="$tag/version"
+v=$("$LVMM" --version 2>&1)
+case "$v" in
+"lvmm "[0-9]*.[0-9]*.[0-9]*" (commit "?*")") pass "$name" ;;
+*) fail "$name" "'$v'" ;;
+esac
+
 # A kernel that panics (no root file system) ends the VM: lvmm adds panic=-1.
 name="$tag/guest-panic-exit-3"
 run "$name" "$LVMM" run -k /Image -m 128
