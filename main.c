@@ -87,8 +87,13 @@ static int print_reply(const char *verb, const char *reply, bool json)
 	json_get(reply, "name", name, sizeof(name));
 	json_get(reply, "state", state, sizeof(state));
 	if (json_get(reply, "snapshot", snap, sizeof(snap))) {
+		char bytes[32] = "0", pause[32] = "?";
+
 		json_get(reply, "snapshot_ms", ms, sizeof(ms));
-		printf("%s: snapshot written to %s in %s ms%s\n", name, snap, ms,
+		json_get(reply, "snapshot_bytes", bytes, sizeof(bytes));
+		json_get(reply, "pause_ms", pause, sizeof(pause));
+		printf("%s: snapshot written to %s (%.1f MiB) in %s ms, the guest paused %s ms%s\n",
+		       name, snap, strtoull(bytes, NULL, 10) / 1048576.0, ms, pause,
 		       strstr(reply, "\"stopping\":true") ? "; the VM is stopping" : "");
 	} else if (strstr(reply, "\"stopping\":true")) {
 		printf("%s: stopping\n", name);
@@ -135,6 +140,24 @@ static int absolute_dir(const char *dir, char *out, size_t size)
 }
 
 static int cmd_control(int argc, char **argv);
+
+/* A snapshot's progress on the terminal: one line, rewritten. */
+struct progress {
+	bool tty, shown;
+	uint64_t t0;
+};
+
+static void show_progress(void *ctx, unsigned long long done, unsigned long long total)
+{
+	struct progress *p = ctx;
+	double s = (now_ns() - p->t0) / 1e9;
+
+	if (!p->tty || !total)
+		return;
+	fprintf(stderr, "\rwriting the snapshot: %llu of %llu MiB of guest RAM (%.0f%%), %.0f MiB/s\033[K",
+		done >> 20, total >> 20, 100.0 * done / total, s > 0 ? (done >> 20) / s : 0.0);
+	p->shown = true;
+}
 
 /*
  * lkvm's forms of pause, resume and stop: -n NAME (--name NAME, --name=NAME)
@@ -193,6 +216,7 @@ static int cmd_control(int argc, char **argv)
 	bool stop = !strcmp(verb, "snapshot") && take_flag(&argc, argv, "--stop");
 	bool snapshot = !strcmp(verb, "snapshot");
 	char req[PATH_MAX + 32], reply[8192], err[512], dir[PATH_MAX];
+	struct progress progress = { .tty = snapshot && isatty(STDERR_FILENO) };
 	int ret;
 
 	if (argc != (snapshot ? 3 : 2) || argv[1][0] == '-' || (snapshot && argv[2][0] == '-')) {
@@ -207,11 +231,16 @@ static int cmd_control(int argc, char **argv)
 				ret == -EINVAL ? "not a directory name" : strerror(-ret));
 			return EXIT_ERROR;
 		}
-		snprintf(req, sizeof(req), "snapshot %d %s", stop, dir);
+		/* On a terminal, the VM reports how far it got as it writes. */
+		snprintf(req, sizeof(req), "snapshot %d %s", stop | (progress.tty ? 2 : 0), dir);
 	} else {
 		snprintf(req, sizeof(req), "%s", verb);
 	}
-	ret = control_request(argv[1], req, reply, sizeof(reply), err, sizeof(err));
+	progress.t0 = now_ns();
+	ret = control_request_progress(argv[1], req, reply, sizeof(reply), show_progress, &progress,
+				       err, sizeof(err));
+	if (progress.shown)
+		fprintf(stderr, "\r\033[K");	/* the progress line gives way to the result */
 	if (ret) {
 		/* --json promises a reply on stdout, also when no VM answers. */
 		if (json) {

@@ -119,13 +119,17 @@ int control_parse_request(const char *line, struct control_req *req, char *err, 
 		}
 	}
 	if (!strncmp(line, "snapshot ", 9)) {
-		/* "snapshot 0|1 DIR": the client made DIR absolute (the VM's cwd is not its). */
-		if ((line[9] != '0' && line[9] != '1') || line[10] != ' ' || line[11] != '/') {
-			snprintf(err, errlen, "bad request (snapshot 0|1 ABSOLUTE-DIR)");
+		/*
+		 * "snapshot FLAGS DIR": the client made DIR absolute (the VM's cwd
+		 * is not its); FLAGS 0-3: 1 stop after, 2 progress lines first.
+		 */
+		if (line[9] < '0' || line[9] > '3' || line[10] != ' ' || line[11] != '/') {
+			snprintf(err, errlen, "bad request (snapshot 0-3 ABSOLUTE-DIR)");
 			return -EINVAL;
 		}
 		req->op = CONTROL_SNAPSHOT;
-		req->stop = line[9] == '1';
+		req->stop = (line[9] - '0') & 1;
+		req->progress = (line[9] - '0') & 2;
 		req->dir = line + 11;
 		return 0;
 	}
@@ -182,7 +186,7 @@ static void serve_one(struct control *c, int fd)
 		snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"%s\"}",
 			 len == -E2BIG ? "request too long" : "bad request (a NUL byte)");
 	else
-		c->handler(c->ctx, req, reply, sizeof(reply) - 1);
+		c->handler(c->ctx, req, reply, sizeof(reply) - 1, fd);
 	strcat(reply, "\n");
 	/* A client that hung up gets no reply; the request was served all the same. */
 	if (write_all(fd, reply, strlen(reply)))
@@ -303,6 +307,29 @@ void control_stop(struct control *c)
 int control_request(const char *name, const char *request, char *reply, size_t size,
 		    char *err, size_t errlen)
 {
+	return control_request_progress(name, request, reply, size, NULL, NULL, err, errlen);
+}
+
+/* Lines "# progress DONE TOTAL" before the reply go to progress; returns the reply's length. */
+static size_t take_progress(char *buf, size_t n, control_progress progress, void *pctx)
+{
+	char *nl;
+
+	while (n && buf[0] == '#' && (nl = memchr(buf, '\n', n))) {
+		unsigned long long done, total;
+
+		*nl = '\0';
+		if (progress && sscanf(buf, "# progress %llu %llu", &done, &total) == 2)
+			progress(pctx, done, total);
+		n -= nl + 1 - buf;
+		memmove(buf, nl + 1, n);
+	}
+	return n;
+}
+
+int control_request_progress(const char *name, const char *request, char *reply, size_t size,
+			     control_progress progress, void *pctx, char *err, size_t errlen)
+{
 	char path[108], line[REQUEST_MAX], dir[256];
 	size_t n = 0;
 	int fd;
@@ -341,8 +368,8 @@ int control_request(const char *name, const char *request, char *reply, size_t s
 			continue;
 		if (r <= 0)
 			break;
-		n += r;
-		if (memchr(reply, '\n', n))
+		n = take_progress(reply, n + r, progress, pctx);
+		if (n && reply[0] != '#' && memchr(reply, '\n', n))
 			break;
 	}
 	close(fd);

@@ -3,8 +3,10 @@
  * The control channel of a running VM: a Unix socket, owner-only, at
  * RUNTIME_DIR/NAME.sock (RUNTIME_DIR: $LVMM_RUNTIME_DIR, else /run/lvmm for
  * root, else $XDG_RUNTIME_DIR/lvmm, else /tmp/lvmm-UID). One request line
- * per connection ("info", "pause", "resume", "stop", "snapshot DIR [stop]"),
- * one JSON reply line: {"ok":true,...} or {"ok":false,"error":"..."}.
+ * per connection ("info", "pause", "resume", "stop", "snapshot FLAGS DIR"),
+ * one JSON reply line: {"ok":true,...} or {"ok":false,"error":"..."}; a
+ * snapshot asked for with progress sends "# progress DONE TOTAL" lines
+ * before it.
  */
 #ifndef LVMM_CONTROL_H
 #define LVMM_CONTROL_H
@@ -13,8 +15,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Handles one request; writes the JSON reply (without newline) to reply. */
-typedef void (*control_handler)(void *ctx, const char *request, char *reply, size_t size);
+/*
+ * Handles one request; writes the JSON reply (without newline) to reply.
+ * fd is the client's connection, for "# ..." lines sent before the reply
+ * (a snapshot's progress, when asked for).
+ */
+typedef void (*control_handler)(void *ctx, const char *request, char *reply, size_t size, int fd);
 
 struct control {
 	int listen_fd;
@@ -35,6 +41,10 @@ void control_stop(struct control *c);
 /* Client: send a request to NAME, get its reply. Returns 0 or -errno (message in err). */
 int control_request(const char *name, const char *request, char *reply, size_t size,
 		    char *err, size_t errlen);
+/* The same, with the "# progress DONE TOTAL" lines before the reply given to progress. */
+typedef void (*control_progress)(void *ctx, unsigned long long done, unsigned long long total);
+int control_request_progress(const char *name, const char *request, char *reply, size_t size,
+			     control_progress progress, void *pctx, char *err, size_t errlen);
 /* Names of VMs with a socket in the runtime directory (live or not). */
 int control_list(char names[][72], int max);
 
@@ -44,12 +54,13 @@ enum control_op {
 	CONTROL_PAUSE,
 	CONTROL_RESUME,
 	CONTROL_STOP,
-	CONTROL_SNAPSHOT,	/* "snapshot 0|1 DIR": DIR absolute, 1 = stop after */
+	CONTROL_SNAPSHOT,	/* "snapshot 0-3 DIR": DIR absolute, 1 = stop after, 2 = progress */
 };
 
 struct control_req {
 	enum control_op op;
 	bool stop;
+	bool progress;		/* "# progress DONE TOTAL" lines before the reply */
 	const char *dir;	/* points into the request line */
 };
 
@@ -68,7 +79,7 @@ int control_parse_request(const char *line, struct control_req *req, char *err, 
  * struct vmm) by pausing, resuming, stopping or snapshotting it. This is
  * the handler vmm gives control_start.
  */
-void control_dispatch(void *ctx, const char *request, char *reply, size_t size);
+void control_dispatch(void *ctx, const char *request, char *reply, size_t size, int fd);
 
 /* JSON helpers for replies: a string with escapes, and field lookup. */
 void json_escape(const char *in, char *out, size_t size);

@@ -35,23 +35,38 @@ static void reply_info(struct vmm *v, char *reply, size_t size, const char *extr
 		 extra ? extra : "");
 }
 
+/* A progress line to the client while the snapshot is written; a gone client is fine. */
+static void send_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "# progress %llu %llu\n", (unsigned long long)done,
+			 (unsigned long long)total);
+
+	if (write(*(int *)ctx, line, n) < 0)
+		return;
+}
+
 static void snapshot_request(struct vmm *v, const struct control_req *req, char *reply,
-			     size_t size)
+			     size_t size, int fd)
 {
 	uint64_t t0 = now_ns();
-	char extra[4200], dir[4096], err[512] = "";
+	struct snapshot_stats st;
+	char extra[4300], dir[4096], err[512] = "";
 
-	if (vmm_snapshot(v, req->dir, req->stop, err, sizeof(err))) {
+	if (vmm_snapshot(v, req->dir, req->stop, req->progress ? send_progress : NULL, &fd, &st,
+			 err, sizeof(err))) {
 		reply_error(reply, size, err);
 		return;
 	}
 	json_escape(req->dir, dir, sizeof(dir));
-	snprintf(extra, sizeof(extra), ",\"snapshot\":\"%s\",\"snapshot_ms\":%.1f%s", dir,
-		 (now_ns() - t0) / 1e6, req->stop ? ",\"stopping\":true" : "");
+	snprintf(extra, sizeof(extra),
+		 ",\"snapshot\":\"%s\",\"snapshot_ms\":%.1f,\"snapshot_bytes\":%llu,\"pause_ms\":%.1f%s",
+		 dir, (now_ns() - t0) / 1e6, (unsigned long long)st.bytes, st.pause_ns / 1e6,
+		 req->stop ? ",\"stopping\":true" : "");
 	reply_info(v, reply, size, extra);
 }
 
-void control_dispatch(void *ctx, const char *line, char *reply, size_t size)
+void control_dispatch(void *ctx, const char *line, char *reply, size_t size, int fd)
 {
 	struct vmm *v = ctx;
 	struct control_req req;
@@ -82,7 +97,7 @@ void control_dispatch(void *ctx, const char *line, char *reply, size_t size)
 		reply_info(v, reply, size, ",\"stopping\":true");
 		break;
 	case CONTROL_SNAPSHOT:
-		snapshot_request(v, &req, reply, size);
+		snapshot_request(v, &req, reply, size, fd);
 		break;
 	}
 }

@@ -20,11 +20,22 @@ int vmm_pause(struct vmm *v, char *err, size_t errlen);
 int vmm_resume(struct vmm *v, char *err, size_t errlen);
 /* Whether the guest is paused (read under the lock that pause takes). */
 bool vmm_is_paused(struct vmm *v);
+/* How a snapshot went: bytes written (memory and state), the guest's pause. */
+struct snapshot_stats {
+	uint64_t bytes;
+	uint64_t pause_ns;
+};
+
+/* Called as guest RAM is written: done of total bytes of RAM gone through. */
+typedef void (*snapshot_progress)(void *ctx, uint64_t done, uint64_t total);
+
 /*
  * Pause, quiesce devices, flush KVM state into RAM, write DIR, then resume
- * (or, with stop, end the VM). A failure leaves the VM as it was.
+ * (or, with stop, end the VM). A failure leaves the VM as it was. progress
+ * may be NULL; stats is filled on success.
  */
-int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t errlen);
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress progress,
+		 void *pctx, struct snapshot_stats *stats, char *err, size_t errlen);
 
 /*
  * Restore, in bring-up order. restore_open: open and check cfg->restore_dir;

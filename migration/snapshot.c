@@ -60,15 +60,22 @@ static bool page_is_zero(const void *page)
 	return true;
 }
 
-int memory_save(int fd, const void *ram, uint64_t size)
+int memory_save(int fd, const void *ram, uint64_t size, uint64_t *written,
+		void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx)
 {
 	const uint8_t *base = ram;
-	uint64_t off = 0;
+	uint64_t off = 0, told = 0;
 
+	*written = 0;
 	if (ftruncate(fd, size) < 0)
 		return -errno;
 	while (off < size) {
 		uint64_t run;
+
+		if (progress && off - told >= (64ULL << 20)) {
+			progress(pctx, off, size);
+			told = off;
+		}
 
 		/* Zero pages (and pages never touched) stay holes in the file. */
 		while (off < size && page_is_zero(base + off))
@@ -87,10 +94,13 @@ int memory_save(int fd, const void *ram, uint64_t size)
 				if (n <= 0)
 					return n < 0 ? -errno : -EIO;
 				done += n;
+				*written += n;
 			}
 		}
 		off = run;
 	}
+	if (progress)
+		progress(pctx, size, size);
 	return 0;
 }
 
@@ -208,10 +218,19 @@ static int build_state(struct vmm *v, struct state_writer *w, char *err, size_t 
 	return ret;
 }
 
+/* Where a snapshot being written reports to. */
+struct snap_out {
+	snapshot_progress progress;
+	void *pctx;
+	uint64_t bytes;
+};
+
 static int write_file(const char *dir, const char *name, const void *buf, size_t len,
-		      const void *ram, uint64_t ram_size, char *err, size_t errlen)
+		      const void *ram, uint64_t ram_size, struct snap_out *out, char *err,
+		      size_t errlen)
 {
 	char path[PATH_MAX + 16];
+	uint64_t written = len;
 	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -221,7 +240,9 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = ram ? memory_save(fd, ram, ram_size) : write_all(fd, buf, len);
+	ret = ram ? memory_save(fd, ram, ram_size, &written, out->progress, out->pctx) :
+		    write_all(fd, buf, len);
+	out->bytes += written;
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
@@ -257,7 +278,8 @@ static void remove_tmp(const char *tmp)
 }
 
 /* Write the snapshot into a temporary directory, then rename it to dir. */
-static int write_snapshot(struct vmm *v, const char *dir, char *err, size_t errlen)
+static int write_snapshot(struct vmm *v, const char *dir, struct snap_out *out, char *err,
+			  size_t errlen)
 {
 	char tmp[PATH_MAX], parent[PATH_MAX], *slash;
 	struct state_writer w;
@@ -280,9 +302,9 @@ static int write_snapshot(struct vmm *v, const char *dir, char *err, size_t errl
 	}
 	sw_init(&w);
 	ret = build_state(v, &w, err, errlen);
-	ret = ret ?: write_file(tmp, "memory", NULL, 0, v->vm.ram.host, v->vm.ram.size, err,
+	ret = ret ?: write_file(tmp, "memory", NULL, 0, v->vm.ram.host, v->vm.ram.size, out, err,
 				errlen);
-	ret = ret ?: write_file(tmp, "state", w.buf, w.len, NULL, 0, err, errlen);
+	ret = ret ?: write_file(tmp, "state", w.buf, w.len, NULL, 0, out, err, errlen);
 	sw_free(&w);
 	if (!ret) {
 		ret = fsync_dir(tmp);
@@ -328,8 +350,11 @@ static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, si
 	return 0;
 }
 
-int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t errlen)
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress progress,
+		 void *pctx, struct snapshot_stats *stats, char *err, size_t errlen)
 {
+	struct snap_out out = { .progress = progress, .pctx = pctx };
+	uint64_t t0;
 	bool was_paused;
 	struct device *dev;
 	int ret;
@@ -339,6 +364,7 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t er
 	if (ret)
 		goto out;
 	was_paused = v->paused;
+	t0 = now_ns();
 	if (!was_paused)
 		vcpus_pause(&v->vm);
 	/* Devices finish what is in flight and stop touching guest memory. */
@@ -346,7 +372,7 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t er
 		if (dev->ops->quiesce)
 			dev->ops->quiesce(dev);
 	ret = irqchip_flush_to_ram(v->irqchip, err, errlen);
-	ret = ret ?: write_snapshot(v, dir, err, errlen);
+	ret = ret ?: write_snapshot(v, dir, &out, err, errlen);
 	device_for_each(&v->devices, dev) {
 		if (dev->ops->unquiesce && dev->ops->unquiesce(dev))
 			pr_warn("%s: could not restart after the snapshot", dev->name);
@@ -358,6 +384,8 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, char *err, size_t er
 	} else if (!was_paused) {
 		vcpus_resume(&v->vm);
 	}
+	if (!ret && stats)
+		*stats = (struct snapshot_stats){ .bytes = out.bytes, .pause_ns = now_ns() - t0 };
 out:
 	pthread_mutex_unlock(&v->op_lock);
 	return ret;

@@ -60,8 +60,13 @@ int snapshot_parse_config(struct snapshot_image *img, char *err, size_t errlen);
 int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char *err,
 			size_t errlen);
 
-/* Write guest RAM to fd, leaving holes for zero pages. */
-int memory_save(int fd, const void *ram, uint64_t size);
+/*
+ * Write guest RAM to fd, leaving holes for zero pages; *written: the bytes
+ * of data written. progress (may be NULL) hears how far it went, every 64
+ * MiB of RAM and at the end.
+ */
+int memory_save(int fd, const void *ram, uint64_t size, uint64_t *written,
+		void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx);
 
 /* Section "vm" keys. */
 enum {

@@ -61,7 +61,9 @@ snapshot_cycle() {
 	pass "$t/boots"
 
 	# A first snapshot; the VM runs on and a second one is taken later.
-	if "$LVMM" snapshot "$name" "$s1" >/tmp/snapout 2>&1 && [ -f "$s1/state" ]; then
+	# Its line says the size written and how long the guest was paused.
+	if "$LVMM" snapshot "$name" "$s1" >/tmp/snapout 2>&1 && [ -f "$s1/state" ] &&
+		grep -q "snapshot written to $s1 ([0-9.]* MiB) in [0-9.]* ms, the guest paused [0-9.]* ms" /tmp/snapout; then
 		pass "$t/snapshot-while-running"
 	else
 		fail "$t/snapshot-while-running" "$(cat /tmp/snapout)"
@@ -319,6 +321,17 @@ refusal_tests() {
 	else
 		fail "$t/duplicate-name-no-banner" "status $rc" "$(outfile "$t-dup-name")"
 	fi
+	# --json: the snapshot's size and pause in the reply.
+	rm -rf $snapdir/json
+	out=$("$LVMM" snapshot "$name" $snapdir/json --json 2>/dev/null)
+	b=$(echo "$out" | sed -n 's/.*"snapshot_bytes":\([0-9]*\).*/\1/p')
+	if [ -n "$b" ] && [ "$b" -gt 4096 ] && echo "$out" | grep -q '"pause_ms":[0-9.]*[,}]' &&
+		[ "$b" -ge "$(du -k $snapdir/json/memory | cut -f1)" ]; then
+		pass "$t/json-snapshot-size-and-pause"
+	else
+		fail "$t/json-snapshot-size-and-pause" "$out"
+	fi
+	rm -rf $snapdir/json
 	# --json answers on stdout even when there is no such VM.
 	out=$("$LVMM" pause no-such-vm --json 2>/dev/null)
 	case "$out" in

@@ -37,7 +37,7 @@ TEST(control_parse_request)
 {
 	static const char *const bad[] = {
 		"", "info ", " info", "INFO", "snapshot", "snapshot ", "snapshot 0", "snapshot 0 ",
-		"snapshot 2 /x", "snapshot 0 x", "snapshot 0 ../x", "snapshot 00 /x", "snapshot  0 /x",
+		"snapshot 4 /x", "snapshot 0 x", "snapshot 0 ../x", "snapshot 00 /x", "snapshot  0 /x",
 		"snapshots 0 /x", "stop now",
 	};
 	struct control_req r;
@@ -57,7 +57,12 @@ TEST(control_parse_request)
 	CHECK_STR(r.dir, "/tmp/s 1");
 	CHECK_EQ_INT(control_parse_request("snapshot 1 /", &r, err, sizeof(err)), 0);
 	CHECK(r.stop);
+	CHECK(!r.progress);
 	CHECK_STR(r.dir, "/");
+	CHECK_EQ_INT(control_parse_request("snapshot 2 /s", &r, err, sizeof(err)), 0);
+	CHECK(!r.stop && r.progress);
+	CHECK_EQ_INT(control_parse_request("snapshot 3 /s", &r, err, sizeof(err)), 0);
+	CHECK(r.stop && r.progress);
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		if (!CHECK_EQ_INT(control_parse_request(bad[i], &r, err, sizeof(err)), -EINVAL) ||
@@ -107,11 +112,15 @@ struct seen {
 	char req[8192];
 };
 
-static void record(void *ctx, const char *req, char *reply, size_t size)
+static void record(void *ctx, const char *req, char *reply, size_t size, int fd)
 {
 	struct seen *s = ctx;
+	static const char progress[] = "# progress 1048576 4194304\n# other note\n# progress 4194304 4194304\n";
 
 	s->calls++;
+	/* A snapshot that asked for progress hears it before the reply. */
+	if (!strncmp(req, "snapshot 2 ", 11) && write(fd, progress, sizeof(progress) - 1) < 0)
+		return;
 	snprintf(s->req, sizeof(s->req), "%s", req);
 	snprintf(reply, size, "{\"ok\":true,\"len\":%zu}", strlen(req));
 }
@@ -159,6 +168,52 @@ TEST(control_socket_round_trip)
 				     sizeof(err)), 0);
 	CHECK_STR(seen.req, "snapshot 1 /tmp/a b");
 	CHECK_STR(reply, "{\"ok\":true,\"len\":19}");
+	control_stop(&c);
+	runtime_cleanup();
+}
+
+struct heard {
+	unsigned int n;
+	unsigned long long done[4], total[4];
+};
+
+static void heard_progress(void *ctx, unsigned long long done, unsigned long long total)
+{
+	struct heard *h = ctx;
+
+	if (h->n < 4) {
+		h->done[h->n] = done;
+		h->total[h->n] = total;
+	}
+	h->n++;
+}
+
+/* Progress lines come before the reply; a client that did not ask sees none. */
+TEST(control_socket_progress)
+{
+	struct control c;
+	struct seen seen = { 0 };
+	struct heard heard = { 0 };
+	char err[512], reply[512];
+
+	if (!runtime_setup(0700))
+		return;
+	if (!CHECK_EQ_INT(control_start(&c, "vm1", record, &seen, err, sizeof(err)), 0)) {
+		FAIL("%s", err);
+		runtime_cleanup();
+		return;
+	}
+	CHECK_EQ_INT(control_request_progress("vm1", "snapshot 2 /tmp/p", reply, sizeof(reply),
+					      heard_progress, &heard, err, sizeof(err)), 0);
+	CHECK_STR(reply, "{\"ok\":true,\"len\":17}");
+	CHECK_EQ_INT(heard.n, 2);
+	CHECK_EQ_U64(heard.done[0], 1048576);
+	CHECK_EQ_U64(heard.total[0], 4194304);
+	CHECK_EQ_U64(heard.done[1], 4194304);
+	/* control_request drops the lines and returns the reply itself. */
+	CHECK_EQ_INT(control_request("vm1", "snapshot 2 /tmp/p", reply, sizeof(reply), err,
+				     sizeof(err)), 0);
+	CHECK_STR(reply, "{\"ok\":true,\"len\":17}");
 	control_stop(&c);
 	runtime_cleanup();
 }
