@@ -22,7 +22,7 @@ LVMM_CACHE ?= $(HOME)/.cache/lvmm
 export LVMM_CACHE
 SYSROOT ?= $(LVMM_CACHE)/sysroot
 SETUP := tests/e2e/setup-host
-SYSROOT_STAMP := $(SYSROOT)/.complete-v2
+SYSROOT_STAMP := $(SYSROOT)/.complete-v3
 
 HOST_ARCH := $(shell uname -m)
 ifeq ($(HOST_ARCH),aarch64)
@@ -48,12 +48,12 @@ GCC_WARNINGS := -Wvla-larger-than=4096
 CFLAGS ?= $(COMMON_CFLAGS) $(GCC_WARNINGS) -DLVMM_VERSION='"$(RELEASE)"' -DLVMM_COMMIT='"$(COMMIT)"'
 CPPFLAGS := -isystem $(SYSROOT)/kernel-headers/include $(LIBINCS)
 LDFLAGS := -static $(LIBDIRS)
-LDLIBS := -lfdt -laio -lseccomp -lpthread
+LDLIBS := -lfdt -laio -lseccomp -lz -lzstd -lpthread
 
 SRCS := main.c options.c util.c \
 	vmm/vmm.c vmm/devices.c vmm/stats.c \
 	board/board.c \
-	boot/image.c boot/files.c \
+	boot/image.c boot/decompress.c boot/files.c \
 	kvm/vm.c kvm/vcpu.c kvm/mmio.c \
 	irq/irq.c irq/registry.c irq/model.c irq/fdt.c irq/routes.c irq/gic_regs.c \
 	irq/gicv2.c irq/gicv3.c irq/its.c \
@@ -73,7 +73,7 @@ SRCS := main.c options.c util.c \
 OBJS := $(SRCS:%.c=build/%.o)
 
 # Logic that needs no KVM, built for the build machine and unit-tested here.
-UNIT_SRCS := options.c util.c board/board.c boot/image.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
+UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/core.c devices/virtio/transport.c devices/virtio/mmio.c devices/virtio/pci.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c \
 	devices/pci/config.c devices/pci/msix.c devices/pci/host.c \
@@ -108,7 +108,7 @@ lvmm: $(OBJS)
 
 build/unit-tests: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(HEADERS)
 	@mkdir -p build
-	$(HOSTCC) $(COMMON_CFLAGS) $(GCC_WARNINGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
+	$(HOSTCC) $(COMMON_CFLAGS) $(GCC_WARNINGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lz -lzstd -lpthread
 
 unit: build/unit-tests
 	build/unit-tests
@@ -119,7 +119,7 @@ SAN_CC ?= clang
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 build/unit-tests-asan: $(SYSROOT_STAMP) $(UNIT_SRCS) $(UNIT_TESTS) $(HEADERS)
 	@mkdir -p build
-	$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lpthread
+	$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) $(UNIT_TESTS) -lfdt -laio -lz -lzstd -lpthread
 
 unit-asan: build/unit-tests-asan
 	build/unit-tests-asan
@@ -143,7 +143,7 @@ build/fuzz-obj/%.o: %.c $(HEADERS)
 build/fuzz/%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	@echo "  FUZZLD  $@"
-	@$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lfdt -laio -lpthread
+	@$(SAN_CC) $(COMMON_CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lfdt -laio -lz -lzstd -lpthread
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 

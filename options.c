@@ -42,10 +42,12 @@ void options_usage_run(FILE *out)
 "Boot an arm64 Linux kernel in a KVM virtual machine with an in-kernel vGIC.\n"
 "\n"
 "Guest:\n"
-"  -k, --kernel IMAGE       arm64 Linux Image to boot. A file without the Image\n"
-"                           header is loaded as a flat binary at offset 0x80000.\n"
-"                           Default: the host's own kernel, if it is an\n"
-"                           uncompressed Image (/boot/Image-$(uname -r), ...)\n"
+"  -k, --kernel IMAGE       arm64 Linux Image to boot, also gzip'd (Image.gz)\n"
+"                           or an EFI zboot image (gzip or zstd payload).\n"
+"                           Default: the host's own kernel (/boot/Image-$(uname\n"
+"                           -r), /boot/vmlinuz-..., ...)\n"
+"      --flat               the kernel is a flat binary (no Image header),\n"
+"                           loaded at offset 0x80000 (--nodefaults implies it)\n"
 "  -i, --initrd FILE        initial ramdisk (e.g. a gzip'd cpio initramfs)\n"
 "  -p, --params \"CMDLINE\"   kernel command line; \"console=ttyS0\" (hvc0 with\n"
 "                           --console virtio) is added unless it names one,\n"
@@ -587,6 +589,7 @@ enum {
 	OPT_CLOCK,
 	OPT_COPY_MEMORY,
 	OPT_SECCOMP,
+	OPT_FLAT,
 };
 
 static const struct option run_options[] = {
@@ -610,6 +613,7 @@ static const struct option run_options[] = {
 	{ "vfio-platform", required_argument, NULL, OPT_VFIO_PLATFORM },
 	{ "vfio-pci", required_argument, NULL, OPT_VFIO_PCI },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "flat", no_argument, NULL, OPT_FLAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -769,6 +773,9 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			if (parse_vfio_pci(cfg, optarg, err))
 				return OPTIONS_ERROR;
 			break;
+		case OPT_FLAT:
+			cfg->flat = true;
+			break;
 		case OPT_SECCOMP:
 			if (!strcmp(optarg, "on")) {
 				cfg->seccomp = SANDBOX_ON;
@@ -807,7 +814,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		if (cfg->kernel || cfg->initrd || cfg->params || cfg->nr_disks || cfg->nr_nets ||
 		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
-		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed ||
+		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed || cfg->flat ||
 		    cfg->virtio_transport_given) {
 			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore\n");
 			return OPTIONS_ERROR;

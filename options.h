@@ -100,6 +100,7 @@ struct vm_config {
 	unsigned int nr_vfio_pci;
 	/* From kvmtool's lkvm run options (see lkvm_options in options.c). */
 	bool nodefaults;	/* the kernel gets exactly --params */
+	bool flat;		/* a kernel without the Image header is a flat binary */
 	enum log_level { LOG_INFO = 0, LOG_WARNING, LOG_ERROR } log_level;
 	uint64_t kaslr_seed;	/* /chosen/kaslr-seed; 0: none */
 	/* Copies of option values split at commas (freed by options_free). */

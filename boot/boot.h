@@ -76,6 +76,16 @@ int boot_layout_compute(const struct kernel_image *img, uint64_t initrd_size,
  */
 int boot_find_host_kernel(char *buf, size_t len, char *why, size_t whylen);
 
+/*
+ * A kernel as distributions ship it (decompress.c): gzip (Image.gz) or an
+ * EFI zboot image with a gzip or zstd payload, unpacked into a new buffer
+ * *out of *out_len bytes (the caller frees it), at most max bytes; *kind
+ * names what it was. Returns 0 with *out NULL for a file that is neither,
+ * or -errno with the reason in err.
+ */
+int kernel_unpack(const void *file, size_t len, uint64_t max, void **out, size_t *out_len,
+		  const char **kind, char *err, size_t errlen);
+
 /* ---- The boot files (files.c) ------------------------------------------ */
 
 struct guest_mem;
@@ -85,6 +95,7 @@ struct boot_file {
 	const char *path;
 	int fd;
 	uint64_t size;
+	void *data;		/* unpacked in memory (a compressed kernel), else NULL */
 };
 
 struct boot_files {
@@ -96,11 +107,13 @@ struct boot_files {
 
 void boot_files_init(struct boot_files *b);
 /*
- * Open the kernel (NULL: the host's) and the initrd (NULL: none), parse the
- * kernel's header and place both in RAM [ram_base, ram_base + ram_size).
+ * Open the kernel (NULL: the host's; gzip'd and EFI zboot kernels are
+ * unpacked) and the initrd (NULL: none), parse the kernel's header and
+ * place both in RAM [ram_base, ram_base + ram_size). A kernel without the
+ * arm64 Image header is refused unless flat (then it is a flat binary).
  * Returns 0 or -errno with the reason in err.
  */
-int boot_files_open(struct boot_files *b, const char *kernel, const char *initrd,
+int boot_files_open(struct boot_files *b, const char *kernel, const char *initrd, bool flat,
 		    uint64_t ram_base, uint64_t ram_size, char *err, size_t errlen);
 /* Read kernel and initrd straight into guest RAM at their places. */
 int boot_files_load(struct boot_files *b, const struct guest_mem *ram, char *err, size_t errlen);

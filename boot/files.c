@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,7 +59,50 @@ static int boot_file_open(struct boot_file *f, const char *what, const char *pat
 	return 0;
 }
 
-static int open_kernel(struct boot_files *b, const char *kernel, char *err, size_t errlen)
+/*
+ * A gzip'd or EFI zboot kernel, unpacked into memory: f->data and f->size
+ * become the Image. 0 also for a file that is neither (f->data NULL).
+ */
+static int unpack_kernel(struct boot_file *f, uint64_t max, char *err, size_t errlen)
+{
+	uint8_t magic[8];
+	const char *kind;
+	char why[256];
+	void *file = NULL, *out;
+	size_t len, out_len;
+	int ret;
+
+	if (pread(f->fd, magic, sizeof(magic), 0) != sizeof(magic) ||
+	    !((magic[0] == 0x1f && magic[1] == 0x8b) ||
+	      (magic[0] == 'M' && magic[1] == 'Z' && !memcmp(magic + 4, "zimg", 4))))
+		return 0;
+	ret = read_file(f->path, &file, &len);
+	if (ret) {
+		snprintf(err, errlen, "kernel '%s': %s", f->path, strerror(-ret));
+		return ret;
+	}
+	ret = kernel_unpack(file, len, max, &out, &out_len, &kind, why, sizeof(why));
+	free(file);
+	if (ret) {
+		snprintf(err, errlen, "kernel '%s' (%s): %s", f->path, kind ? kind : "compressed", why);
+		return ret;
+	}
+	if (out && !out_len) {
+		free(out);
+		snprintf(err, errlen, "kernel '%s' (%s) unpacks to nothing", f->path, kind);
+		return -EINVAL;
+	}
+	f->data = out;
+	if (out) {
+		pr_info("kernel '%s': %s, %llu MiB unpacked", f->path, kind,
+			(unsigned long long)out_len >> 20);
+		f->size = out_len;
+	}
+	return 0;
+}
+
+static int open_kernel(struct boot_files *b, const char *kernel, uint64_t max, char *err,
+		       size_t errlen)
 {
 	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
 	ssize_t n;
@@ -71,9 +115,15 @@ static int open_kernel(struct boot_files *b, const char *kernel, char *err, size
 		pr_info("no --kernel given: booting the host's kernel %s", kernel);
 	}
 	ret = boot_file_open(&b->kernel, "kernel", kernel, err, errlen);
+	ret = ret ?: unpack_kernel(&b->kernel, max, err, errlen);
 	if (ret)
 		return ret;
-	n = pread(b->kernel.fd, hdr, sizeof(hdr), 0);
+	if (b->kernel.data) {
+		n = MIN(sizeof(hdr), b->kernel.size);
+		memcpy(hdr, b->kernel.data, n);
+	} else {
+		n = pread(b->kernel.fd, hdr, sizeof(hdr), 0);
+	}
 	if (n < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "kernel '%s': %s", kernel, strerror(-ret));
@@ -89,19 +139,23 @@ static int open_kernel(struct boot_files *b, const char *kernel, char *err, size
 	return 0;
 }
 
-int boot_files_open(struct boot_files *b, const char *kernel, const char *initrd,
+int boot_files_open(struct boot_files *b, const char *kernel, const char *initrd, bool flat,
 		    uint64_t ram_base, uint64_t ram_size, char *err, size_t errlen)
 {
 	uint64_t need;
 	int ret;
 
-	ret = open_kernel(b, kernel, err, errlen);
+	ret = open_kernel(b, kernel, ram_size, err, errlen);
 	if (ret)
 		return ret;
 	kernel = b->kernel.path;
-	if (!b->image.has_header)
-		pr_warn("kernel '%s' has no arm64 Image header: loading it as a flat binary at 0x%llx",
-			kernel, (unsigned long long)(ram_base + b->image.text_offset));
+	/* Without the header it may be anything: a flat binary only when asked. */
+	if (!b->image.has_header && !flat) {
+		snprintf(err, errlen,
+			 "kernel '%s' is not an arm64 Image (no Image header; not gzip or an EFI zboot image either): pass --flat to load it as a flat binary at 0x%llx",
+			 kernel, (unsigned long long)(ram_base + b->image.text_offset));
+		return -ENOEXEC;
+	}
 	if (initrd) {
 		ret = boot_file_open(&b->initrd, "initrd", initrd, err, errlen);
 		if (ret)
@@ -140,6 +194,10 @@ static int boot_file_load(struct boot_file *f, const struct guest_mem *ram, uint
 			 f->path, (unsigned long long)f->size, (unsigned long long)gpa);
 		return -ERANGE;
 	}
+	if (f->data) {
+		memcpy(dst, f->data, f->size);
+		return 0;
+	}
 	while (done < f->size) {
 		ssize_t n = pread(f->fd, (char *)dst + done, f->size - done, done);
 
@@ -171,6 +229,8 @@ static void boot_file_close(struct boot_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
+	free(f->data);
+	f->data = NULL;
 }
 
 void boot_files_close(struct boot_files *b)

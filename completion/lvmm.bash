@@ -47,7 +47,7 @@ _lvmm()
 			--virtio-transport --disk --network --rng --hugetlbfs --restore --clock
 			--copy-memory --name --vfio-platform --vfio-pci --nodefaults --loglevel --debug
 			--kaslr-seed --disable-mte --no-pvtime --no-dhcp --dump-dtb --stats
-			--stats-marker --seccomp --help" -- "$cur"))
+			--stats-marker --seccomp --flat --help" -- "$cur"))
 		[ ${#COMPREPLY[@]} -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur"))
 		;;
 	restore)

@@ -77,7 +77,9 @@ static int step_kvm(struct vmm *v, enum irqchip_model *model, char *err, size_t 
 
 static int step_boot_files(struct vmm *v, char *err, size_t errlen)
 {
-	return boot_files_open(&v->boot, v->cfg->kernel, v->cfg->initrd, v->board.ram_base,
+	/* kvmtool loads anything flat; its --nodefaults users get that too. */
+	return boot_files_open(&v->boot, v->cfg->kernel, v->cfg->initrd,
+			       v->cfg->flat || v->cfg->nodefaults, v->board.ram_base,
 			       v->board.ram_size, err, errlen);
 }
 

@@ -82,7 +82,7 @@ ckpt_cycle() {
 # ckpt_boot TAG PARAMS: boot the guest; at its first phase, the UART's
 # receive interrupt (taken and left active by the guest) gets its byte.
 ckpt_boot() {
-	ckpt_start "$t-$1-boot" run -k /checkpoint.bin -m 32 --irqchip "$m" --name "$name" -p "$2"
+	ckpt_start "$t-$1-boot" run -k /checkpoint.bin --flat -m 32 --irqchip "$m" --name "$name" -p "$2"
 	case "$2" in
 	*ckpt=uart* | *ckpt=all*)
 		if ! wait_for "^CKPT-READY uart" "$ck_out" 60; then

@@ -154,7 +154,7 @@ stalled_stdout_test() {
 polling_guest_test() {
 	local t="$tag/console-polling-guest" f
 	f=$(outfile "$t")
-	printf 'xyz' | timeout -s KILL 60 "$LVMM" run -k /poll.bin -m 64 >"$f.raw" 2>&1
+	printf 'xyz' | timeout -s KILL 60 "$LVMM" run -k /poll.bin --flat -m 64 >"$f.raw" 2>&1
 	rc=$?
 	tr -d '\r' <"$f.raw" >"$f"
 	if [ $rc = 0 ] && grep -q "^POLL-GOT:xyz\$" "$f"; then
@@ -163,7 +163,7 @@ polling_guest_test() {
 		fail "$t/input-before-it-polls" "status $rc" "$f"
 	fi
 	# Typed while it polls.
-	(sleep 5; printf 'abc') | timeout -s KILL 60 "$LVMM" run -k /poll.bin -m 64 >"$f.raw" 2>&1
+	(sleep 5; printf 'abc') | timeout -s KILL 60 "$LVMM" run -k /poll.bin --flat -m 64 >"$f.raw" 2>&1
 	rc=$?
 	tr -d '\r' <"$f.raw" >"$f"
 	if [ $rc = 0 ] && grep -q "^POLL-READY\$" "$f" && grep -q "^POLL-GOT:abc\$" "$f"; then

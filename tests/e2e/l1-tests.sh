@@ -125,7 +125,7 @@ done
 # --- lvmm run details -----------------------------------------------------
 section run-details
 name="$tag/auto-picks-best"
-run "$name" "$LVMM" run -k /flat.bin
+run "$name" "$LVMM" run -k /flat.bin --flat
 case "$L1_GIC" in 3) want=gicv3-its ;; *) want=gicv2 ;; esac
 if [ "$rc" = 0 ] && grep -q ", $want\$" "$(outfile "$name")"; then
 	pass "$name"
@@ -133,18 +133,40 @@ else
 	fail "$name" "status $rc, wanted $want chosen" "$(outfile "$name")"
 fi
 
+# A file without the Image header is a flat binary only when asked (--flat,
+# or kvmtool's --nodefaults), else it is refused.
+expect_error "$tag/flat-binary-needs-flat" 1 \
+	"kernel '/flat.bin' is not an arm64 Image (no Image header; not gzip or an EFI zboot image either): pass --flat to load it as a flat binary at 0x40080000" \
+	run -k /flat.bin
 name="$tag/flat-binary"
-run "$name" "$LVMM" run -k /flat.bin --dump-dtb /tmp/flat.dtb
+run "$name" "$LVMM" run -k /flat.bin --flat --dump-dtb /tmp/flat.dtb
 f="$(outfile "$name")"
 if [ "$rc" != 0 ]; then
 	fail "$name" "exit status $rc" "$f"
 elif ! grep -q "^FLAT-OK" "$f"; then
 	fail "$name" "the binary's output is missing" "$f"
-elif ! grep -q "no arm64 Image header" "$f"; then
-	fail "$name" "no flat-binary warning" "$f"
 else
 	pass "$name"
 fi
+name="$tag/flat-binary-nodefaults"
+run "$name" "$LVMM" run -k /flat.bin --nodefaults
+if [ "$rc" = 0 ] && grep -q "^FLAT-OK" "$(outfile "$name")"; then
+	pass "$name"
+else
+	fail "$name" "exit status $rc" "$(outfile "$name")"
+fi
+
+# Kernels as distributions ship them: gzip'd, and EFI zboot (gzip, zstd).
+for k in Image.gz Image.zboot-gzip Image.zboot-zstd; do
+	name="$tag/kernel-$k"
+	run "$name" "$LVMM" run -k /$k -i /guest.cpio -m 128 -p "$GUEST_PARAMS"
+	if [ "$rc" = 0 ] && grep -q "^LVMM-GUEST-DONE" "$(outfile "$name")" &&
+		grep -q "kernel '/$k': .*, [0-9]* MiB unpacked" "$(outfile "$name")"; then
+		pass "$name"
+	else
+		fail "$name" "exit status $rc" "$(outfile "$name")"
+	fi
+done
 
 name="$tag/dump-dtb"
 magic=$(hexdump -n 4 -e '4/1 "%02x"' /tmp/flat.dtb 2>/dev/null)
@@ -197,7 +219,7 @@ else
 fi
 
 name="$tag/sigterm-stops-a-spinning-guest"
-"$LVMM" run -k /flat-loop.bin </dev/null >"$out_dir/sigterm.out" 2>&1 &
+"$LVMM" run -k /flat-loop.bin --flat </dev/null >"$out_dir/sigterm.out" 2>&1 &
 pid=$!
 sleep 2
 kill -TERM "$pid"
@@ -212,7 +234,7 @@ fi
 # lkvm's verb forms: pause -n NAME, resume --name=NAME, stop -a; the
 # kernel as a plain word.
 name="$tag/lkvm-verbs"
-"$LVMM" run --name lkvm-verbs /flat-loop.bin </dev/null >"$out_dir/lkvm-verbs.out" 2>&1 &
+"$LVMM" run --name lkvm-verbs --flat /flat-loop.bin </dev/null >"$out_dir/lkvm-verbs.out" 2>&1 &
 pid=$!
 sleep 2
 "$LVMM" pause -n lkvm-verbs >>"$out_dir/lkvm-verbs.out" 2>&1 && p=paused || p=x

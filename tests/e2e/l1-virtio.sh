@@ -170,7 +170,7 @@ hostile_test() {
 # working again after a reset.
 hostile_basic_test() {
 	local t="$tag/virtio-hostile-guest" f bad=""
-	run "$t" "$LVMM" run -k /hostile.bin -m 64 --virtio-transport mmio --rng -d /hostile-disk.img
+	run "$t" "$LVMM" run -k /hostile.bin --flat -m 64 --virtio-transport mmio --rng -d /hostile-disk.img
 	f=$(outfile "$t")
 	for c in desc-outside-ram desc-past-ram-end desc-wraps-address-space desc-loop \
 		chain-longer-than-queue next-out-of-range head-out-of-range avail-idx-runaway \
@@ -226,7 +226,7 @@ hostile_verdict() {
 hostile_net_test() {
 	local t="$tag/virtio-hostile-net"
 	hostile_tap_once
-	run "$t" "$LVMM" run -k /hostile.bin -m 64 --virtio-transport mmio -n mode=tap,tapif=tapH -p "hostile.mode=net"
+	run "$t" "$LVMM" run -k /hostile.bin --flat -m 64 --virtio-transport mmio -n mode=tap,tapif=tapH -p "hostile.mode=net"
 	hostile_verdict "$t" "$(outfile "$t")" \
 		"HOSTILE net-arp-sent=1" \
 		"HOSTILE net-held-across-disable canary=ok used=0 broken=0" \
@@ -244,7 +244,7 @@ hostile_snapshot_test() {
 	export LVMM_RUNTIME_DIR=${LVMM_RUNTIME_DIR:-/tmp/lvmm-run}
 	rm -rf $s
 	f1=$(outfile "$t-run")
-	"$LVMM" run -k /hostile.bin -m 64 --virtio-transport mmio --rng --name $name -p "hostile.mode=snap" \
+	"$LVMM" run -k /hostile.bin --flat -m 64 --virtio-transport mmio --rng --name $name -p "hostile.mode=snap" \
 		</dev/null >"$f1" 2>&1 &
 	pid=$!
 	if ! wait_for "^HOSTILE-SNAP posted" "$f1" 60; then
@@ -277,7 +277,7 @@ hostile_random_test() {
 	local t="$tag/virtio-hostile-random" seed=1 f n
 	hostile_tap_once
 	cp /hostile-disk.img /tmp/hostile-random.img
-	run "$t" "$LVMM" run -k /hostile.bin -m 64 --virtio-transport mmio --rng -d /tmp/hostile-random.img \
+	run "$t" "$LVMM" run -k /hostile.bin --flat -m 64 --virtio-transport mmio --rng -d /tmp/hostile-random.img \
 		-n mode=tap,tapif=tapH --console virtio \
 		-p "hostile.mode=random hostile.seed=$seed hostile.secs=20"
 	f=$(outfile "$t")

@@ -126,6 +126,23 @@ mk_poll_guest() {
 	mk_baremetal_guest "$1" poll hostile/hostile.lds
 }
 
+# mk_compressed_kernels DIR: the test kernel as distributions ship theirs,
+# Image.gz and EFI zboot images with gzip and zstd payloads (made once,
+# next to the kernel in the cache), copied into DIR.
+mk_compressed_kernels() {
+	local c
+	c=$(dirname "$LVMM_KERNEL")
+	if [ ! -e "$c/Image.zboot-zstd" ]; then
+		gzip -9 -n -c "$LVMM_KERNEL" >"$c/Image.gz.tmp" &&
+			zstd -q -3 -c "$LVMM_KERNEL" >"$c/Image.zst.tmp" &&
+			"$e2e_dir/tools/mk-zboot" gzip "$c/Image.gz.tmp" "$c/Image.zboot-gzip" &&
+			"$e2e_dir/tools/mk-zboot" zstd "$c/Image.zst.tmp" "$c/Image.zboot-zstd.tmp" &&
+			mv "$c/Image.gz.tmp" "$c/Image.gz" && rm -f "$c/Image.zst.tmp" &&
+			mv "$c/Image.zboot-zstd.tmp" "$c/Image.zboot-zstd" || return 1
+	fi
+	cp "$c/Image.gz" "$c/Image.zboot-gzip" "$c/Image.zboot-zstd" "$1/"
+}
+
 # mk_l1_initramfs OUT EXTRA_DIR: busybox, lvmm, the guest kernel and
 # initramfs, the L1 scripts, and anything in EXTRA_DIR (copied to /).
 mk_l1_initramfs() {
@@ -137,6 +154,7 @@ mk_l1_initramfs() {
 	chmod 755 "$d/init"
 	cp "$root_dir/lvmm" "$d/lvmm"
 	cp "$LVMM_KERNEL" "$d/Image"
+	mk_compressed_kernels "$d" || return 1
 	mk_guest_initramfs "$d/guest.cpio"
 	mk_flat_binary "$d/flat.bin" off
 	mk_flat_binary "$d/flat-loop.bin" loop
