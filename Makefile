@@ -82,7 +82,7 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/m
 	sandbox/sandbox.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: install kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build
+.PHONY: install shell kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -162,6 +162,10 @@ check: $(SYSROOT_STAMP)
 
 demo: lvmm
 	tests/e2e/demo
+
+# A shell on the emulated arm64 host, lvmm and a guest ready (SCRIPT=1: run the tour).
+shell: lvmm
+	tests/e2e/shell $(if $(SCRIPT),--script)
 
 # kvm-unit-tests against lvmm (and kvmtool's lkvm-static, if LKVM is given)
 # in the emulated host: a tree built by hand, never fetched or built here.

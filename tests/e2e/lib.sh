@@ -162,7 +162,7 @@ mk_l1_initramfs() {
 	mk_checkpoint_guest "$d" || return 1
 	mk_poll_guest "$d" || return 1
 	mk_blkbench "$d/e2e/blkbench" || return 1
-	cp "$e2e_dir"/l1-*.sh "$d/e2e/"
+	cp "$e2e_dir"/l1-*.sh "$e2e_dir/tour.sh" "$d/e2e/"
 	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
 	[ -n "$extra" ] && cp -a "$extra/." "$d/"
 	echo "root:x:0:0:root:/root:/bin/sh" > "$d/etc/passwd"
