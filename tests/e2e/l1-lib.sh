@@ -13,3 +13,19 @@ wait_for() {
 	done
 	return 1
 }
+
+# driver_of_dev SYSFS-DIR: the driver bound to the device there ("" if none).
+driver_of_dev() {
+	local l
+	l=$(readlink "$1/driver" 2>/dev/null)
+	echo "${l##*/}"
+}
+
+# vfio_rebind BUS DRIVER DEV: the three commands of test-host.md (which
+# lvmm's "bound to ..." messages give): DEV of BUS to DRIVER.
+vfio_rebind() {
+	local d=/sys/bus/$1/devices/$3
+	echo "$2" >"$d/driver_override"
+	[ -e "$d/driver" ] && echo "$3" >"$d/driver/unbind"
+	echo "$3" >/sys/bus/$1/drivers_probe 2>/dev/null
+}

@@ -16,11 +16,7 @@ AMBA=/sys/bus/amba/devices
 NOIOMMU=/sys/module/vfio/parameters/enable_unsafe_noiommu_mode
 VFIO_ARGS="-k /Image -i /guest.cpio -m 256"
 
-driver_of() {
-	local l
-	l=$(readlink "$AMBA/$1/driver" 2>/dev/null)
-	echo "${l##*/}"
-}
+driver_of() { driver_of_dev "$AMBA/$1"; }
 
 group_dev_of() {
 	local g
@@ -29,11 +25,7 @@ group_dev_of() {
 }
 
 # The three commands of test-host.md.
-vfio_bind() {
-	echo vfio-amba >"$AMBA/$1/driver_override"
-	[ -e "$AMBA/$1/driver" ] && echo "$1" >"$AMBA/$1/driver/unbind"
-	echo "$1" >/sys/bus/amba/drivers_probe 2>/dev/null
-}
+vfio_bind() { vfio_rebind amba vfio-amba "$1"; }
 
 
 # vfield PREFIX KEY FILE: KEY=value on the first line starting with PREFIX.

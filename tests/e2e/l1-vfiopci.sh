@@ -12,18 +12,10 @@ VFIO_PCI_ARGS="-k /Image -i /guest.cpio -m 256"
 # num KEY LINE: KEY=number on a line.
 num() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\).*/\1/p"; }
 
-pci_driver_of() {
-	local l
-	l=$(readlink "$PCI/$1/driver" 2>/dev/null)
-	echo "${l##*/}"
-}
+pci_driver_of() { driver_of_dev "$PCI/$1"; }
 
 # The commands lvmm's "bound to nvme" message gives.
-vfio_pci_bind() {
-	echo vfio-pci >"$PCI/$1/driver_override"
-	[ -e "$PCI/$1/driver" ] && echo "$1" >"$PCI/$1/driver/unbind"
-	echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null
-}
+vfio_pci_bind() { vfio_rebind pci vfio-pci "$1"; }
 
 vfio_pci_error_tests() {
 	local t="$tag/vfio-pci-err"

@@ -61,17 +61,29 @@ static void nvme_config(uint8_t *c, uint64_t *sizes)
 	put16(&c[0x82], 0x0002);
 }
 
+/* The layout of QEMU's NVMe, with or without MSI-X offered; false (and why) if refused. */
+static bool nvme_layout(bool msix, struct pci_config *cfg, struct vfio_pci_layout *lay)
+{
+	uint8_t real[PCI_CFG_SIZE];
+	uint64_t sizes[PCI_NR_BARS];
+	char err[256] = "";
+
+	nvme_config(real, sizes);
+	if (!CHECK_EQ_INT(vfio_pci_layout_build(real, sizes, msix, cfg, lay, err, sizeof(err)), 0)) {
+		FAIL("err: %s", err);
+		return false;
+	}
+	return true;
+}
+
 TEST(vfio_pci_layout_nvme_with_its)
 {
 	struct vfio_pci_layout lay;
 	struct pci_config cfg;
-	uint8_t real[PCI_CFG_SIZE];
-	uint64_t sizes[PCI_NR_BARS], t0, t1;
-	char err[256] = "";
+	uint64_t t0, t1;
 
-	nvme_config(real, sizes);
-	if (!CHECK_EQ_INT(vfio_pci_layout_build(real, sizes, true, &cfg, &lay, err, sizeof(err)), 0))
-		FAIL("err: %s", err);
+	if (!nvme_layout(true, &cfg, &lay))
+		return;
 	CHECK_EQ_INT(pci_config_read(&cfg, PCI_VENDOR_ID, 4), 0x00101b36);
 	CHECK_EQ_INT(pci_config_read(&cfg, 0x08, 4), 0x01080202);
 	CHECK_EQ_INT(pci_config_read(&cfg, PCI_SUBSYSTEM_VENDOR_ID, 4), 0x11001af4);
@@ -122,13 +134,10 @@ TEST(vfio_pci_layout_without_its_hides_msix)
 {
 	struct vfio_pci_layout lay;
 	struct pci_config cfg;
-	uint8_t real[PCI_CFG_SIZE];
-	uint64_t sizes[PCI_NR_BARS], t0, t1;
-	char err[256] = "";
+	uint64_t t0, t1;
 
-	nvme_config(real, sizes);
-	if (!CHECK_EQ_INT(vfio_pci_layout_build(real, sizes, false, &cfg, &lay, err, sizeof(err)), 0))
-		FAIL("err: %s", err);
+	if (!nvme_layout(false, &cfg, &lay))
+		return;
 	CHECK_EQ_INT(cfg.raw[PCI_CAPABILITY_LIST], 0x40);
 	CHECK_EQ_INT(cfg.raw[0x41], 0x80);
 	CHECK_EQ_INT(cfg.raw[0x81], 0);
