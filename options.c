@@ -55,6 +55,8 @@ void options_usage_run(FILE *out)
 "                           unless it sets panic=\n"
 "  -m, --mem SIZE           guest RAM; a bare number is MiB, K/M/G suffixes\n"
 "                           are accepted (default: %d MiB)\n"
+"      --hugetlbfs DIR      guest RAM in huge pages: a file on the hugetlbfs\n"
+"                           mounted at DIR (default: anonymous memory)\n"
 "  -c, --cpus N             number of vCPUs (default: %d)\n"
 "      --irqchip MODEL      gicv2, gicv3, gicv3-its or auto (default: auto,\n"
 "                           the first of gicv3-its, gicv3, gicv2 the host has)\n"
@@ -113,7 +115,7 @@ void options_usage_run(FILE *out)
 "      --kaslr-seed N       /chosen/kaslr-seed for the guest kernel\n"
 "      --disable-mte, --no-pvtime, --no-dhcp\n"
 "                           accepted: lvmm already behaves so\n"
-"  Every other lkvm run option (--pmu, --firmware, --9p, --hugetlbfs, ...) is\n"
+"  Every other lkvm run option (--pmu, --firmware, --9p, ...) is\n"
 "  refused with the reason.\n"
 "\n"
 "Diagnostics:\n"
@@ -389,7 +391,6 @@ static const struct lkvm_option lkvm_options[] = {
 	{ "dev", required_argument, LKVM_REFUSE, "lvmm always opens /dev/kvm" },
 	{ "tty", required_argument, LKVM_REFUSE, "the guest has one console, on stdin/stdout" },
 	{ "sandbox", required_argument, LKVM_REFUSE, "there is no sandbox mode" },
-	{ "hugetlbfs", required_argument, LKVM_REFUSE, "guest RAM is anonymous memory" },
 	{ "virtio-legacy", no_argument, LKVM_REFUSE, "virtio devices are virtio 1.x (--virtio-transport pci or mmio)" },
 	{ "firmware", required_argument, LKVM_REFUSE, "lvmm boots a kernel (-k), not firmware" },
 	{ "flash", required_argument, LKVM_REFUSE, "there is no flash device" },
@@ -590,6 +591,7 @@ enum {
 	OPT_COPY_MEMORY,
 	OPT_SECCOMP,
 	OPT_FLAT,
+	OPT_HUGETLBFS,
 };
 
 static const struct option run_options[] = {
@@ -614,6 +616,7 @@ static const struct option run_options[] = {
 	{ "vfio-pci", required_argument, NULL, OPT_VFIO_PCI },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "flat", no_argument, NULL, OPT_FLAT },
+	{ "hugetlbfs", required_argument, NULL, OPT_HUGETLBFS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -776,6 +779,13 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		case OPT_FLAT:
 			cfg->flat = true;
 			break;
+		case OPT_HUGETLBFS:
+			if (!*optarg) {
+				fprintf(err, "lvmm: --hugetlbfs needs a directory (a hugetlbfs mount)\n");
+				return OPTIONS_ERROR;
+			}
+			cfg->hugetlbfs = optarg;
+			break;
 		case OPT_SECCOMP:
 			if (!strcmp(optarg, "on")) {
 				cfg->seccomp = SANDBOX_ON;
@@ -815,6 +825,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
 		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed || cfg->flat ||
+		    cfg->hugetlbfs ||
 		    cfg->virtio_transport_given) {
 			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore\n");
 			return OPTIONS_ERROR;

@@ -94,6 +94,7 @@ struct vm_config {
 	struct net_config nets[LVMM_MAX_NETS];
 	unsigned int nr_nets;
 	bool rng;
+	const char *hugetlbfs;	/* guest RAM in a file of this hugetlbfs mount */
 	struct vfio_config vfio[LVMM_MAX_VFIO];
 	unsigned int nr_vfio;
 	struct vfio_pci_config vfio_pci[LVMM_MAX_VFIO];

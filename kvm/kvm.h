@@ -94,6 +94,11 @@ int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen);
 /* Guest RAM at gpa: host memory given, or (host NULL) fresh anonymous memory. */
 int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host);
 /*
+ * size bytes of huge pages from the hugetlbfs mounted at dir (a file no one
+ * else sees), all reserved now; NULL with a message in err.
+ */
+void *vm_ram_alloc_hugetlbfs(const char *dir, uint64_t size, char *err, size_t errlen);
+/*
  * Map host memory at gpa in a memory slot of its own (slot 0 is RAM);
  * vm_unmap_memory removes it. Returns 0 or -errno.
  */

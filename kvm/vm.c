@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Capabilities lvmm cannot work without. */
@@ -107,6 +108,55 @@ int vm_create(struct vm *vm, uint64_t highest_gpa, char *err, size_t errlen)
 	}
 	vm->vm_fd = fd;
 	return 0;
+}
+
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+
+void *vm_ram_alloc_hugetlbfs(const char *dir, uint64_t size, char *err, size_t errlen)
+{
+	struct statfs sfs;
+	void *ram;
+	int fd, ret;
+
+	if (statfs(dir, &sfs) < 0) {
+		snprintf(err, errlen, "--hugetlbfs %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if ((uint32_t)sfs.f_type != HUGETLBFS_MAGIC) {
+		snprintf(err, errlen, "--hugetlbfs %s: not a hugetlbfs mount (mount -t hugetlbfs none %s)",
+			 dir, dir);
+		return NULL;
+	}
+	if (size % sfs.f_bsize) {
+		snprintf(err, errlen, "--hugetlbfs %s: guest RAM (%llu MiB) is not a whole number of its %llu KiB pages",
+			 dir, (unsigned long long)(size >> 20), (unsigned long long)sfs.f_bsize >> 10);
+		return NULL;
+	}
+	/* A file nobody else can open: gone with lvmm. */
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "--hugetlbfs %s: creating a file: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (ftruncate(fd, size) < 0) {
+		ret = errno;
+		close(fd);
+		snprintf(err, errlen, "--hugetlbfs %s: %llu MiB: %s", dir,
+			 (unsigned long long)(size >> 20), strerror(ret));
+		return NULL;
+	}
+	/* MAP_POPULATE: a pool too small fails here, not with SIGBUS in the guest. */
+	ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	ret = errno;
+	close(fd);
+	if (ram == MAP_FAILED) {
+		snprintf(err, errlen, "--hugetlbfs %s: %llu MiB of huge pages: %s (see HugePages_Free in /proc/meminfo; echo N > /proc/sys/vm/nr_hugepages)",
+			 dir, (unsigned long long)(size >> 20), strerror(ret));
+		return NULL;
+	}
+	return ram;
 }
 
 int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host)

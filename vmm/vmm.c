@@ -92,6 +92,10 @@ static int step_ram(struct vmm *v, char *err, size_t errlen)
 		ret = restore_map_ram(v, &host, err, errlen);
 		if (ret)
 			return ret;
+	} else if (v->cfg->hugetlbfs) {
+		host = vm_ram_alloc_hugetlbfs(v->cfg->hugetlbfs, v->board.ram_size, err, errlen);
+		if (!host)
+			return -ENOMEM;
 	}
 	ret = vm_add_ram(&v->vm, v->board.ram_base, v->board.ram_size, host);
 	if (ret)

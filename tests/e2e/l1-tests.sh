@@ -210,6 +210,26 @@ else
 	fail "$name" "exit status $rc, or no warning" "$(outfile "$name")"
 fi
 
+# --hugetlbfs: guest RAM from L1's pool of 2 MiB pages, all taken at start.
+mkdir -p /hugepages
+mount -t hugetlbfs none /hugepages
+expect_error "$tag/hugetlbfs-not-a-mount" 1 "--hugetlbfs /tmp: not a hugetlbfs mount (mount -t hugetlbfs none /tmp)" \
+	run -k /Image -i /guest.cpio -m 128 --hugetlbfs /tmp
+echo 0 >/proc/sys/vm/nr_hugepages
+expect_error "$tag/hugetlbfs-pool-too-small" 1 "--hugetlbfs /hugepages: 128 MiB of huge pages: Cannot allocate memory" \
+	run -k /Image -i /guest.cpio -m 128 --hugetlbfs /hugepages
+echo 64 >/proc/sys/vm/nr_hugepages
+name="$tag/hugetlbfs-boots"
+run "$name" "$LVMM" run -k /Image -i /guest.cpio -m 128 --hugetlbfs /hugepages -p "$GUEST_PARAMS"
+if [ "$rc" = 0 ] && grep -q "^LVMM-GUEST-DONE" "$(outfile "$name")" &&
+	[ "$(awk '/^HugePages_Free/ { print $2 }' /proc/meminfo)" = 64 ]; then
+	pass "$name"
+else
+	fail "$name" "status $rc, HugePages_Free $(awk '/^HugePages_Free/ { print $2 }' /proc/meminfo) after exit" "$(outfile "$name")"
+fi
+echo 0 >/proc/sys/vm/nr_hugepages
+umount /hugepages
+
 name="$tag/guest-reset-exit-3"
 run "$name" "$LVMM" run -k /Image -i /guest.cpio -p "rdinit=/init quiet lvmm.mode=reset"
 if [ "$rc" = 3 ] && grep -q "asked for a reset" "$(outfile "$name")"; then

@@ -255,6 +255,22 @@ TEST(options_cpus)
 	}
 }
 
+TEST(options_hugetlbfs)
+{
+	struct run r;
+
+	PARSE(&r, "--hugetlbfs", "/hugepages");
+	CHECK_RUN(&r);
+	CHECK_STR(r.cfg.hugetlbfs, "/hugepages");
+	run_free(&r);
+	PARSE(&r, "--hugetlbfs", "");
+	CHECK_ERROR(&r, "--hugetlbfs needs a directory (a hugetlbfs mount)");
+	run_free(&r);
+	PARSE(&r, "--restore", "snap", "--hugetlbfs", "/hugepages");
+	CHECK_ERROR(&r, "only --name, --clock, --copy-memory, --stats and --seccomp go with --restore");
+	run_free(&r);
+}
+
 TEST(options_virtio_transport)
 {
 	struct run r;
@@ -751,7 +767,7 @@ TEST(options_lkvm_refused)
 	static const char *const args[][2] = {
 		{ "--balloon", NULL }, { "--vnc", NULL }, { "--gtk", NULL }, { "--sdl", NULL },
 		{ "--9p", "/srv,share" }, { "--vsock", "3" }, { "--dev", "/dev/kvm" },
-		{ "--tty", "0" }, { "--sandbox", "s.sh" }, { "--hugetlbfs", "/hugepages" },
+		{ "--tty", "0" }, { "--sandbox", "s.sh" },
 		{ "--virtio-legacy", NULL }, { "--firmware", "fw.bin" }, { "-f", "fw.bin" },
 		{ "--flash", "flash.img" }, { "-F", "flash.img" },
 		{ "--firmware-address", "0x80000000" },
