@@ -2,8 +2,9 @@
 # Runs inside the L1 host for bench/vs-kvmtool: lvmm (once per transport)
 # and kvmtool's lkvm boot the same guest (1 vCPU, 256 MiB, /Image, the
 # busybox initramfs, the same disk file) alternately, RUNS rounds. Each
-# round per VMM: a boot run (the guest powers off at once) and a disk run
-# (guest-init's vsbench mode). Every figure is one "BENCH <vmm> <key> <v>"
+# round per VMM: a boot run (the guest powers off at once), a disk run
+# (guest-init's vsbench mode) and, unless NET=0, a net run (a tap to L1:
+# ping, and 64 MiB of TCP each way with busybox nc). Every figure is one "BENCH <vmm> <key> <v>"
 # line; bench/vs-kvmtool takes the medians.
 RUNS=${RUNS:-7}
 SIZE=${SIZE:-64}
@@ -17,11 +18,31 @@ vmms=""
 for t in $TRANSPORTS; do vmms="$vmms lvmm-$t"; done
 vmms="$vmms kvmtool"
 
-cmd() { # cmd VMM SIZE
+cmd() { # cmd VMM TAG
+	local net=""
 	case "$1" in
-	lvmm-*) echo "/lvmm run --virtio-transport ${1#lvmm-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk" ;;
-	kvmtool) echo "/lkvm run --loglevel=warning -k /Image -i /guest.cpio -m 256 -c 1 -d $disk --network mode=none" ;;
+	lvmm-*)
+		[ "$2" = net ] && net="-n mode=tap,tapif=tapB"
+		echo "/lvmm run --virtio-transport ${1#lvmm-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk $net" ;;
+	kvmtool)
+		net="--network mode=none"
+		[ "$2" = net ] && net="-n mode=tap,tapif=tapB,script=none"
+		echo "/lkvm run --loglevel=warning -k /Image -i /guest.cpio -m 256 -c 1 -d $disk $net" ;;
 	esac
+}
+
+# The net run's L1 side: tapB up as 10.0.5.1 once the VMM made it, a
+# listener for the guest's send, then L1's own timed 64 MiB send.
+net_l1() {
+	local i=0 t0
+	while [ ! -e /sys/class/net/tapB ] && [ $i -lt 200 ]; do usleep 50000; i=$((i + 1)); done
+	ip addr add 10.0.5.1/24 dev tapB 2>/dev/null
+	ip link set tapB up
+	i=0
+	while ! grep -q NET-LISTENING /tmp/out 2>/dev/null && [ $i -lt 1200 ]; do usleep 100000; i=$((i + 1)); done
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	head -c 67108864 /dev/zero | nc 10.0.5.2 5002
+	awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" -v v="$1" 'BEGIN { print "BENCH " v " tcprx " 64 * 1.048576 / (b - a) }' >/tmp/netres
 }
 
 # smaps_sample PID: "total_rss guest_rss" in KiB. Guest RAM is every
@@ -40,9 +61,23 @@ smaps_sample() {
 run() {
 	vmm=$1 size=$2 tag=$3
 	echo 3 >/proc/sys/vm/drop_caches
-	time -f "TIME %e %U %S" $(cmd "$vmm") -p "$params lvmm.size=$size" \
+	: >/tmp/netres
+	if [ "$tag" = net ]; then
+		# nc's stdin held open (see guest-init): it must not half-close.
+		rm -f /tmp/hold /tmp/l1rx
+		mkfifo /tmp/hold
+		sleep 1000 >/tmp/hold &
+		hold=$!
+		nc -l -p 5001 </tmp/hold | wc -c >/tmp/l1rx &
+	fi
+	time -f "TIME %e %U %S" $(cmd "$vmm" "$tag") -p "$params lvmm.size=$size lvmm.net=$([ "$tag" = net ] && echo 1 || echo 0)" \
 		</dev/null >/tmp/out 2>/tmp/err &
 	tpid=$!
+	npid=""
+	if [ "$tag" = net ]; then
+		net_l1 "$vmm" &
+		npid=$!
+	fi
 	pid=""
 	last=""
 	while kill -0 $tpid 2>/dev/null; do
@@ -51,6 +86,15 @@ run() {
 		usleep 500000
 	done
 	wait $tpid
+	if [ -n "$npid" ]; then
+		wait $npid
+		kill $hold 2>/dev/null
+		# A figure only for a transfer that arrived whole.
+		[ "$(cat /tmp/l1rx 2>/dev/null)" = 67108864 ] || sed -i '/ tcptx /d' /tmp/out
+		tr -d '\r' </tmp/out | grep -q "^RESULT tcprxbytes 67108864 " && cat /tmp/netres
+		grep -q "tcprx" /tmp/netres && tr -d '\r' </tmp/out | grep -q "^RESULT tcprxbytes 67108864 " ||
+			echo "BENCH error $vmm net: L1 got $(cat /tmp/l1rx 2>/dev/null) bytes, the guest $(tr -d '\r' </tmp/out | sed -n 's/^RESULT tcprxbytes \([0-9]*\).*/\1/p')"
+	fi
 	tr -d '\r' </tmp/out | sed -n "s/^RESULT \([a-z0-9]*\) \([0-9.]*\).*/BENCH $vmm \1 \2/p" >/tmp/res
 	grep -q " uptime " /tmp/res || { echo "BENCH error $vmm guest did not finish"; tail -n 20 /tmp/out /tmp/err | sed 's/^/BENCH log /'; return; }
 	if [ "$tag" = boot ]; then
@@ -58,7 +102,7 @@ run() {
 		awk -v up="$up" -v v="$vmm" '$1 == "TIME" { print "BENCH " v " overhead " $2 - up; print "BENCH " v " cpu " $3 + $4 }' /tmp/err
 	else
 		grep -v " uptime " /tmp/res
-		[ -n "$last" ] && echo "BENCH $vmm rss_outside $(echo $last | awk '{ print $1 - $2 }')"
+		[ "$tag" = blk ] && [ -n "$last" ] && echo "BENCH $vmm rss_outside $(echo $last | awk '{ print $1 - $2 }')"
 	fi
 }
 
@@ -67,6 +111,7 @@ while [ $i -lt "$RUNS" ]; do
 	for v in $vmms; do
 		run $v 0 boot
 		run $v "$SIZE" blk
+		[ "${NET:-1}" = 1 ] && run $v 0 net
 	done
 	i=$((i + 1))
 done
