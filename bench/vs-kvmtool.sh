@@ -16,14 +16,18 @@ params="rdinit=/init quiet lvmm.mode=vsbench"
 
 vmms=""
 for t in $TRANSPORTS; do vmms="$vmms lvmm-$t"; done
+# LVMM_BASE: an earlier lvmm build, measured alongside (before/after).
+[ -x /lvmm-base ] && for t in $TRANSPORTS; do vmms="$vmms base-$t"; done
 vmms="$vmms kvmtool"
 
 cmd() { # cmd VMM TAG
 	local net=""
 	case "$1" in
-	lvmm-*)
+	lvmm-* | base-*)
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB"
-		echo "/lvmm run --virtio-transport ${1#lvmm-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk $net" ;;
+		bin=/lvmm
+		case "$1" in base-*) bin=/lvmm-base ;; esac
+		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk $net" ;;
 	kvmtool)
 		net="--network mode=none"
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB,script=none"
