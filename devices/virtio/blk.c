@@ -65,9 +65,13 @@ struct virtio_blk {
 	struct blk_req *reqs;
 	struct blk_req *free_reqs;
 	unsigned int inflight;
+	struct iocb *batch[BLK_QUEUE_SIZE];	/* prepared, for one io_submit */
+	unsigned int nr_batch;
+	unsigned int unnotified;		/* pushed since the last interrupt */
 
 	/* Counters for --stats and the tests. */
 	unsigned long n_read, n_write, n_flush, n_err, max_inflight;
+	unsigned long submits, notifies;	/* io_submit calls, interrupts */
 	unsigned int warned;
 };
 
@@ -118,11 +122,14 @@ static bool iov_sector_aligned(const struct iovec *iov, unsigned int n)
 }
 
 /* Finish a request: status byte, used ring, interrupt. Lock held. */
+/*
+ * Put a finished request in the used ring. The interrupt waits for the end
+ * of the round (blk_notify): one for every request that finished together.
+ */
 static void blk_complete(struct virtio_blk *blk, struct blk_req *req, uint8_t status)
 {
 	struct virtq *q = &blk->vdev->vqs[0];
 	uint32_t written = 1;
-	bool pushed;
 
 	if (status != VIRTIO_BLK_S_OK)
 		blk->n_err++;
@@ -130,11 +137,20 @@ static void blk_complete(struct virtio_blk *blk, struct blk_req *req, uint8_t st
 		written += status == VIRTIO_BLK_S_OK ? req->len : 0;
 	*req->status = status;
 	/* A request from a ring the driver has given up since is dropped. */
-	pushed = virtq_push(q, &req->elem, written);
+	if (virtq_push(q, &req->elem, written))
+		blk->unnotified++;
 	req->next_free = blk->free_reqs;
 	blk->free_reqs = req;
-	if (pushed)
-		virtio_notify_used(blk->vdev, q);
+}
+
+/* One interrupt for the requests completed since the last one. */
+static void blk_notify(struct virtio_blk *blk)
+{
+	if (!blk->unnotified)
+		return;
+	blk->unnotified = 0;
+	blk->notifies++;
+	virtio_notify_used(blk->vdev, &blk->vdev->vqs[0]);
 }
 
 static void blk_warn(struct virtio_blk *blk, const char *what, struct blk_req *req, long res)
@@ -158,7 +174,6 @@ static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
 		uint64_t sector;
 	} hdr;
 	struct iovec *last;
-	struct iocb *cbs[1] = { &req->iocb };
 	int fd;
 
 	if (e->out_len < sizeof(hdr) || e->in_len < 1)
@@ -215,15 +230,38 @@ static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
 submit:
 	io_set_eventfd(&req->iocb, blk->aio_efd);
 	req->iocb.data = req;
-	if (io_submit(blk->aio, 1, cbs) != 1) {
-		blk_warn(blk, "submitting I/O", req, -EIO);
-		blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
-		return 0;
-	}
-	blk->inflight++;
-	if (blk->inflight > blk->max_inflight)
-		blk->max_inflight = blk->inflight;
+	blk->batch[blk->nr_batch++] = &req->iocb;
 	return 0;
+}
+
+/* Hand the requests of this round to the kernel in one io_submit. */
+static void blk_submit_batch(struct virtio_blk *blk)
+{
+	unsigned int done = 0;
+
+	while (done < blk->nr_batch) {
+		int n = io_submit(blk->aio, blk->nr_batch - done, &blk->batch[done]);
+
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n <= 0) {
+			/* The first one failed: it completes with an error, the rest go on. */
+			struct blk_req *req = blk->batch[done]->data;
+
+			blk_warn(blk, "submitting I/O", req, n < 0 ? n : -EIO);
+			blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+			done++;
+			continue;
+		}
+		blk->inflight += n;
+		done += n;
+	}
+	if (blk->nr_batch) {
+		blk->submits++;
+		if (blk->inflight > blk->max_inflight)
+			blk->max_inflight = blk->inflight;
+	}
+	blk->nr_batch = 0;
 }
 
 static void blk_process_queue(struct virtio_blk *blk)
@@ -242,6 +280,7 @@ static void blk_process_queue(struct virtio_blk *blk)
 			break;
 		}
 	}
+	blk_submit_batch(blk);
 }
 
 /* Reap finished I/O; with wait, block until nothing is in flight. Lock held. */
@@ -284,6 +323,7 @@ static void blk_reap(struct virtio_blk *blk, bool wait)
 			blk_complete(blk, req, status);
 		}
 	}
+	blk_notify(blk);
 }
 
 static unsigned int blk_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
@@ -302,6 +342,7 @@ static void blk_process(struct virtio_dev *vdev, const struct pollfd *extra)
 		virtio_drain_eventfd(blk->aio_efd);
 	blk_reap(blk, false);
 	blk_process_queue(blk);
+	blk_notify(blk);	/* requests completed at once (errors, GET_ID) */
 }
 
 static void blk_stopped(struct virtio_dev *vdev)
@@ -326,8 +367,9 @@ static void blk_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_blk *blk = vdev->priv;
 
-	snprintf(buf, len, " reads=%lu writes=%lu flushes=%lu errors=%lu max_inflight=%lu",
-		 blk->n_read, blk->n_write, blk->n_flush, blk->n_err, blk->max_inflight);
+	snprintf(buf, len, " reads=%lu writes=%lu flushes=%lu errors=%lu max_inflight=%lu io_submits=%lu interrupts=%lu",
+		 blk->n_read, blk->n_write, blk->n_flush, blk->n_err, blk->max_inflight,
+		 blk->submits, blk->notifies);
 }
 
 static void blk_free(struct virtio_dev *vdev)
