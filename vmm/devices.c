@@ -175,7 +175,7 @@ static int add_virtio_devices(struct vmm *v, struct device_env *env, char *err, 
 	int ret = 0;
 
 	if (cfg->virtio_transport == VIRTIO_OPT_PCI && (cfg->console == CONSOLE_VIRTIO ||
-	    cfg->nr_disks || cfg->nr_nets || cfg->rng)) {
+	    cfg->nr_disks || cfg->nr_nets || cfg->rng || cfg->nr_shares)) {
 		ret = add_pci_host(v, &t, env, err, errlen);
 		if (ret)
 			return ret;
@@ -225,6 +225,20 @@ static int add_virtio_devices(struct vmm *v, struct device_env *env, char *err, 
 	if (cfg->rng) {
 		ret = virtio_slot(v, "virtio-rng0", &t, err, errlen);
 		ret = ret ?: virtio_rng_create("virtio-rng0", &t, env, &dev, err, errlen);
+		if (ret)
+			return ret;
+		device_list_add(&v->devices, dev);
+	}
+	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
+		struct virtio_9p_opts opts = {
+			.dir = cfg->shares[i].dir,
+			.tag = cfg->shares[i].tag,
+			.readonly = cfg->shares[i].readonly,
+		};
+
+		snprintf(name, sizeof(name), "virtio-9p%u", i);
+		ret = virtio_slot(v, name, &t, err, errlen);
+		ret = ret ?: virtio_9p_create(name, &t, &opts, env, &dev, err, errlen);
 		if (ret)
 			return ret;
 		device_list_add(&v->devices, dev);
