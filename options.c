@@ -107,7 +107,7 @@ void options_usage_run(FILE *out)
 "      --kaslr-seed N       /chosen/kaslr-seed for the guest kernel\n"
 "      --disable-mte, --no-pvtime, --no-dhcp\n"
 "                           accepted: lvmm already behaves so\n"
-"  Every other lkvm run option (--pmu, --firmware, --9p, --hugetlbfs, ...) is\n"
+"  Every other lkvm run option (--pmu, --firmware, --hugetlbfs, ...) is\n"
 "  refused with the reason.\n"
 "\n"
 "Diagnostics:\n"
@@ -365,7 +365,6 @@ static const struct lkvm_option lkvm_options[] = {
 	{ "vnc", no_argument, LKVM_REFUSE, "there is no framebuffer" },
 	{ "gtk", no_argument, LKVM_REFUSE, "there is no framebuffer" },
 	{ "sdl", no_argument, LKVM_REFUSE, "there is no framebuffer" },
-	{ "9p", required_argument, LKVM_REFUSE, "there is no virtio-9p" },
 	{ "vsock", required_argument, LKVM_REFUSE, "there is no virtio-vsock" },
 	{ "dev", required_argument, LKVM_REFUSE, "lvmm always opens /dev/kvm" },
 	{ "tty", required_argument, LKVM_REFUSE, "the guest has one console, on stdin/stdout" },
