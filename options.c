@@ -76,6 +76,9 @@ void options_usage_run(FILE *out)
 "                           virtio-net on host tap device NAME (created if\n"
 "                           missing, which needs CAP_NET_ADMIN; repeatable)\n"
 "      --rng                virtio-rng fed by the host's getrandom()\n"
+"      --9p DIR,TAG[,ro]    virtio-9p (9P2000.L) sharing host directory DIR\n"
+"                           under mount tag TAG (repeatable, up to 4); the\n"
+"                           guest cannot reach outside DIR; ro: read-only\n"
 "\n"
 "Snapshots (see also lvmm snapshot, lvmm restore):\n"
 "      --restore DIR        restore the snapshot in DIR instead of booting; the\n"
@@ -115,7 +118,7 @@ void options_usage_run(FILE *out)
 "      --kaslr-seed N       /chosen/kaslr-seed for the guest kernel\n"
 "      --disable-mte, --no-pvtime, --no-dhcp\n"
 "                           accepted: lvmm already behaves so\n"
-"  Every other lkvm run option (--pmu, --firmware, --9p, ...) is\n"
+"  Every other lkvm run option (--pmu, --firmware, --vsock, ...) is\n"
 "  refused with the reason.\n"
 "\n"
 "Diagnostics:\n"
@@ -142,6 +145,39 @@ void options_free(struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->nr_owned; i++)
 		free(cfg->owned[i]);
 	cfg->nr_owned = 0;
+}
+
+/* --9p DIR,TAG[,ro] */
+static int parse_9p(struct vm_config *cfg, const char *arg, FILE *err)
+{
+	struct p9_config *p;
+	char *copy, *opt, *save;
+
+	if (cfg->nr_shares == LVMM_MAX_9P) {
+		fprintf(err, "lvmm: at most %d --9p shares\n", LVMM_MAX_9P);
+		return -1;
+	}
+	copy = strdup(arg);
+	if (!copy)
+		return -1;
+	cfg->owned[cfg->nr_owned++] = copy;
+	p = &cfg->shares[cfg->nr_shares];
+	memset(p, 0, sizeof(*p));
+	p->dir = strtok_r(copy, ",", &save);
+	p->tag = strtok_r(NULL, ",", &save);
+	if (!p->dir || !p->tag || arg[0] == ',' || strlen(p->tag) > 63) {
+		fprintf(err, "lvmm: --9p needs a directory and a mount tag of up to 63 characters (DIR,TAG[,ro])\n");
+		return -1;
+	}
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (strcmp(opt, "ro")) {
+			fprintf(err, "lvmm: --9p %s: unknown option '%s' (ro)\n", p->dir, opt);
+			return -1;
+		}
+		p->readonly = true;
+	}
+	cfg->nr_shares++;
+	return 0;
 }
 
 /* -d FILE[,ro][,serial=ID] */
@@ -386,7 +422,6 @@ static const struct lkvm_option lkvm_options[] = {
 	{ "vnc", no_argument, LKVM_REFUSE, "there is no framebuffer" },
 	{ "gtk", no_argument, LKVM_REFUSE, "there is no framebuffer" },
 	{ "sdl", no_argument, LKVM_REFUSE, "there is no framebuffer" },
-	{ "9p", required_argument, LKVM_REFUSE, "there is no virtio-9p" },
 	{ "vsock", required_argument, LKVM_REFUSE, "there is no virtio-vsock" },
 	{ "dev", required_argument, LKVM_REFUSE, "lvmm always opens /dev/kvm" },
 	{ "tty", required_argument, LKVM_REFUSE, "the guest has one console, on stdin/stdout" },
@@ -584,6 +619,7 @@ enum {
 	OPT_STATS,
 	OPT_STATS_MARKER,
 	OPT_RNG,
+	OPT_9P,
 	OPT_VFIO_PLATFORM,
 	OPT_VFIO_PCI,
 	OPT_RESTORE,
@@ -609,6 +645,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "9p", required_argument, NULL, OPT_9P },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "copy-memory", no_argument, NULL, OPT_COPY_MEMORY },
@@ -747,6 +784,10 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		case OPT_RNG:
 			cfg->rng = true;
 			break;
+		case OPT_9P:
+			if (parse_9p(cfg, optarg, err))
+				return OPTIONS_ERROR;
+			break;
 		case OPT_RESTORE:
 			if (!*optarg) {
 				fprintf(err, "lvmm: --restore needs a snapshot directory\n");
@@ -822,7 +863,7 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 	if (cfg->restore_dir) {
 		/* The snapshot brings its own configuration. */
 		if (cfg->kernel || cfg->initrd || cfg->params || cfg->nr_disks || cfg->nr_nets ||
-		    cfg->rng || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
+		    cfg->rng || cfg->nr_shares || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
 		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed || cfg->flat ||
 		    cfg->hugetlbfs ||

@@ -28,6 +28,7 @@ enum console_kind {
 #define LVMM_NAME_MAX 64
 
 #define LVMM_MAX_DISKS 8
+#define LVMM_MAX_9P 4
 #define LVMM_MAX_NETS 4
 #define LVMM_MAX_VFIO 8
 #define LVMM_MAX_GPIO_KEYS 8
@@ -95,6 +96,8 @@ struct vm_config {
 	unsigned int nr_nets;
 	bool rng;
 	const char *hugetlbfs;	/* guest RAM in a file of this hugetlbfs mount */
+	struct p9_config { const char *dir, *tag; bool readonly; } shares[LVMM_MAX_9P];
+	unsigned int nr_shares;
 	struct vfio_config vfio[LVMM_MAX_VFIO];
 	unsigned int nr_vfio;
 	struct vfio_pci_config vfio_pci[LVMM_MAX_VFIO];
@@ -105,7 +108,7 @@ struct vm_config {
 	enum log_level { LOG_INFO = 0, LOG_WARNING, LOG_ERROR } log_level;
 	uint64_t kaslr_seed;	/* /chosen/kaslr-seed; 0: none */
 	/* Copies of option values split at commas (freed by options_free). */
-	char *owned[LVMM_MAX_DISKS + LVMM_MAX_VFIO];
+	char *owned[LVMM_MAX_DISKS + LVMM_MAX_VFIO + LVMM_MAX_9P];
 	unsigned int nr_owned;
 };
 

@@ -24,7 +24,7 @@ _lvmm()
 		case "$prev" in
 		-k|--kernel|-i|--initrd|-d|--disk|--dump-dtb|--restore)
 			COMPREPLY=($(compgen -f -- "$cur")); return ;;
-		--hugetlbfs)
+		--hugetlbfs|--9p)
 			COMPREPLY=($(compgen -d -- "$cur")); return ;;
 		--irqchip)
 			COMPREPLY=($(compgen -W "auto gicv2 gicv3 gicv3-its" -- "$cur")); return ;;
@@ -44,7 +44,7 @@ _lvmm()
 			return ;;
 		esac
 		COMPREPLY=($(compgen -W "--kernel --initrd --params --mem --cpus --irqchip --console
-			--virtio-transport --disk --network --rng --hugetlbfs --restore --clock
+			--virtio-transport --disk --network --rng --9p --hugetlbfs --restore --clock
 			--copy-memory --name --vfio-platform --vfio-pci --nodefaults --loglevel --debug
 			--kaslr-seed --disable-mte --no-pvtime --no-dhcp --dump-dtb --stats
 			--stats-marker --seccomp --flat --help" -- "$cur"))

@@ -83,6 +83,8 @@ struct device {
 	const struct device_ops *ops;
 	char name[32];		/* instance name, e.g. "uart0" */
 	char desc[96];		/* for messages: e.g. the host device passed through */
+	/* Why a snapshot cannot hold it, when its own state lives outside (NULL: it can). */
+	const char *no_snapshot;
 	uint64_t mmio_base;
 	uint64_t mmio_size;
 	unsigned int irq;	/* GIC INTID of its SPI (32 and up), 0 if none */

@@ -333,6 +333,10 @@ static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, si
 	struct stat st;
 
 	device_for_each(&v->devices, dev) {
+		if (dev->no_snapshot) {
+			snprintf(err, errlen, "cannot snapshot: %s: %s", dev->name, dev->no_snapshot);
+			return -EOPNOTSUPP;
+		}
 		if (!dev->ops->save) {
 			snprintf(err, errlen, "cannot snapshot: %s (%s) cannot be checkpointed",
 				 dev->name, dev->desc[0] ? dev->desc : dev->ops->kind);

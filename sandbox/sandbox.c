@@ -25,6 +25,7 @@ static const char *const kind_names[SANDBOX_NR_KINDS] = {
 	[SANDBOX_MAIN] = "main",
 	[SANDBOX_VCPU] = "vcpu",
 	[SANDBOX_VIRTIO] = "virtio",
+	[SANDBOX_VIRTIO_9P] = "virtio-9p",
 	[SANDBOX_CONSOLE] = "console",
 	[SANDBOX_CONTROL] = "control",
 };

@@ -20,6 +20,7 @@ enum sandbox_kind {
 	SANDBOX_MAIN,		/* the main thread once the VM runs: wait, teardown */
 	SANDBOX_VCPU,		/* a vCPU thread: KVM_RUN and MMIO exits */
 	SANDBOX_VIRTIO,		/* a virtio device's worker */
+	SANDBOX_VIRTIO_9P,	/* virtio-9p's worker: file calls in its share */
 	SANDBOX_CONSOLE,	/* the serial console's input (and output) threads */
 	SANDBOX_CONTROL,	/* the control socket: list, pause, snapshot */
 	SANDBOX_NR_KINDS,

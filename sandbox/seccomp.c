@@ -96,6 +96,36 @@ static const int virtio_calls[] = {
 };
 static const unsigned long virtio_ioctls[] = { 0 };
 
+/* virtio-9p's worker (devices/virtio/9p_server.c): *at() calls in the share. */
+static const int virtio_9p_calls[] = {
+	SCMP_SYS(openat),		/* a name in a directory fd, O_NOFOLLOW */
+	SCMP_SYS(openat2),		/* the same, RESOLVE_BENEATH where the kernel has it */
+	SCMP_SYS(close),
+	SCMP_SYS(dup),			/* fids share the root and their parent's fd */
+	SCMP_SYS(newfstatat),		/* getattr, walk */
+	SCMP_SYS(fstat),
+	SCMP_SYS(fstatfs),		/* statfs */
+	SCMP_SYS(pread64),		/* read */
+	SCMP_SYS(pwrite64),		/* write */
+	SCMP_SYS(lseek),		/* readdir's offset */
+	SCMP_SYS(getdents64),		/* readdir */
+	SCMP_SYS(mkdirat),
+	SCMP_SYS(mknodat),		/* fifos and sockets only (no devices) */
+	SCMP_SYS(symlinkat),
+	SCMP_SYS(readlinkat),
+	SCMP_SYS(linkat),
+	SCMP_SYS(unlinkat),
+	SCMP_SYS(renameat),
+	SCMP_SYS(renameat2),		/* renameat() where glibc uses it */
+	SCMP_SYS(fchmodat),		/* setattr */
+	SCMP_SYS(fchownat),
+	SCMP_SYS(utimensat),
+	SCMP_SYS(ftruncate),
+	SCMP_SYS(fsync),
+	END
+};
+static const unsigned long virtio_9p_ioctls[] = { 0 };
+
 /*
  * The serial console's input thread (devices/uart.c), and the output writer
  * of each console (devices/console.c: stdout, THRE or a virtio wake-up when
@@ -184,8 +214,9 @@ static const struct kind_table tables[SANDBOX_NR_KINDS] = {
 	[SANDBOX_MAIN] = { main_calls, main_ioctls, SANDBOX_NR_KINDS },
 	[SANDBOX_VCPU] = { vcpu_calls, vcpu_ioctls, SANDBOX_NR_KINDS },
 	[SANDBOX_VIRTIO] = { virtio_calls, virtio_ioctls, SANDBOX_NR_KINDS },
+	[SANDBOX_VIRTIO_9P] = { virtio_9p_calls, virtio_9p_ioctls, SANDBOX_VIRTIO },
 	[SANDBOX_CONSOLE] = { console_calls, console_ioctls, SANDBOX_NR_KINDS },
-	[SANDBOX_CONTROL] = { control_calls, control_ioctls, SANDBOX_VIRTIO },
+	[SANDBOX_CONTROL] = { control_calls, control_ioctls, SANDBOX_VIRTIO_9P },
 };
 
 static int add_calls(scmp_filter_ctx ctx, const int *calls)

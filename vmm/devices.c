@@ -228,6 +228,20 @@ static int add_virtio_devices(struct vmm *v, struct device_env *env, struct pci_
 			return ret;
 		device_list_add(&v->devices, dev);
 	}
+	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
+		struct virtio_9p_opts opts = {
+			.dir = cfg->shares[i].dir,
+			.tag = cfg->shares[i].tag,
+			.readonly = cfg->shares[i].readonly,
+		};
+
+		snprintf(name, sizeof(name), "virtio-9p%u", i);
+		ret = virtio_slot(v, name, &t, err, errlen);
+		ret = ret ?: virtio_9p_create(name, &t, &opts, env, &dev, err, errlen);
+		if (ret)
+			return ret;
+		device_list_add(&v->devices, dev);
+	}
 	return 0;
 }
 
@@ -260,7 +274,8 @@ static int add_vfio_pci_devices(struct vmm *v, const struct device_env *env,
 /* Does any device of the configuration sit on the PCI host? */
 static bool needs_pci_host(const struct vm_config *cfg)
 {
-	bool virtio = cfg->console == CONSOLE_VIRTIO || cfg->nr_disks || cfg->nr_nets || cfg->rng;
+	bool virtio = cfg->console == CONSOLE_VIRTIO || cfg->nr_disks || cfg->nr_nets || cfg->rng ||
+		      cfg->nr_shares;
 
 	return (cfg->virtio_transport == VIRTIO_OPT_PCI && virtio) || cfg->nr_vfio_pci;
 }

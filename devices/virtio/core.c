@@ -158,7 +158,7 @@ static void *virtio_worker(void *arg)
 	struct virtio_dev *vdev = arg;
 	unsigned int nq = vdev->ops->nr_queues;
 
-	sandbox_enter(SANDBOX_VIRTIO);
+	sandbox_enter(vdev->ops->device_id == VIRTIO_ID_9P ? SANDBOX_VIRTIO_9P : SANDBOX_VIRTIO);
 	for (;;) {
 		struct pollfd pfd[2 + VIRTIO_MAX_QUEUES + VIRTIO_MAX_EXTRA_FDS];
 		struct pollfd *extra = &pfd[2 + nq];

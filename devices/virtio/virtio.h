@@ -28,6 +28,7 @@
 #define VIRTIO_ID_BLOCK		2
 #define VIRTIO_ID_CONSOLE	3
 #define VIRTIO_ID_RNG		4
+#define VIRTIO_ID_9P		9
 
 /* Device status bits. */
 #define VIRTIO_STATUS_ACKNOWLEDGE	1
@@ -322,5 +323,13 @@ int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, 
 int virtio_rng_create(const char *name, const struct virtio_transport *t,
 		      const struct device_env *env, struct device **out, char *err,
 		      size_t errlen);
+struct virtio_9p_opts {
+	const char *dir;
+	const char *tag;
+	bool readonly;
+};
+int virtio_9p_create(const char *name, const struct virtio_transport *t,
+		     const struct virtio_9p_opts *opts, const struct device_env *env,
+		     struct device **out, char *err, size_t errlen);
 
 #endif

@@ -36,10 +36,13 @@ virtio_suite() {
 	mount -t tmpfs -o size=2m tmpfs $vt/small
 	truncate -s 16M $vt/small/vdc.img
 
+	rm -rf $vt/share && mkdir -p $vt/share && echo hello-from-host >$vt/share/hello
+	echo host-secret >$vt/secret && ln -s $vt/secret $vt/share/out
+
 	run "$t" "$LVMM" run -k /Image -i /guest.cpio -m 256 -c 2 --irqchip "$m" --stats \
 		--virtio-transport "$tr" \
 		-d $vt/vda.img,serial=lvmm-test-vda -d $vt/vdb.img,ro -d $vt/small/vdc.img \
-		--rng -n mode=tap,tapif=tap0 -p "$GUEST_PARAMS lvmm.mode=virtio"
+		--9p $vt/share,lvmmshare --rng -n mode=tap,tapif=tap0 -p "$GUEST_PARAMS lvmm.mode=virtio"
 	f=$(outfile "$t")
 	if grep -q "Kernel panic" "$f" || [ "$rc" != 0 ] || ! grep -q "^V-DONE" "$f"; then
 		fail "$t/boots" "status $rc, no V-DONE" "$f"
@@ -97,6 +100,12 @@ virtio_suite() {
 		fail "$t/blk-host-write-error-reaches-guest" "$(grep '^V-HOSTFULL' "$f")"
 	fi
 
+	if grep -q "^V-9P mount=0 read=hello-from-host\$" "$f" && grep -q "^V-9P escape=0" "$f" &&
+	    [ "$(cat $vt/share/fromguest 2>/dev/null)" = from-guest ]; then
+		pass "$t/9p-share-read-write-confined"
+	else
+		fail "$t/9p-share-read-write-confined" "$(grep '^V-9P' "$f")"
+	fi
 	if grep -q "^V-RNG current=virtio_rng.0 bytes=64\$" "$f"; then
 		pass "$t/rng-hwrng-gives-bytes"
 	else
@@ -128,7 +137,7 @@ virtio_suite() {
 		grep "^V-IRQ" "$f" | grep -v config | awk '{ if ($3 + $4 == 0) exit 1 }' ||
 			bad="$bad zero-count"
 	else
-		[ "$n" = 5 ] || bad="$bad guest-lists-$n"
+		[ "$n" = 6 ] || bad="$bad guest-lists-$n"
 		grep "^V-IRQ" "$f" | awk '{ if ($3 + $4 == 0) exit 1 }' || bad="$bad zero-count"
 	fi
 	for d in virtio-blk0 virtio-blk1 virtio-blk2 virtio-net0 virtio-rng0; do
@@ -296,6 +305,26 @@ hostile_random_test() {
 }
 
 # E2E_ONLY=virtio: what l1-tests.sh runs of this file, alone.
+# A VM with a --9p share refuses a snapshot, naming the share; it runs on.
+virtio_9p_snapshot_refused() {
+	local t="$tag/9p-snapshot-refused" name=p9snap out=/tmp/p9snap.out
+	mkdir -p /tmp/p9share
+	"$LVMM" run -k /Image -i /guest.cpio -m 128 --name $name --9p /tmp/p9share,s \
+		-p "$GUEST_PARAMS lvmm.mode=counter" </dev/null >$out 2>&1 &
+	local pid=$! i=0
+	while [ $i -lt 100 ] && ! grep -q "^TICK cpu=0 n=1 " $out; do usleep 100000; i=$((i + 1)); done
+	"$LVMM" snapshot $name /tmp/p9snap >/tmp/p9snap.err 2>&1
+	local src=$?
+	"$LVMM" stop $name >/dev/null 2>&1
+	wait $pid
+	if [ $src != 0 ] && grep -q "cannot snapshot: virtio-9p0: a --9p share cannot be checkpointed" /tmp/p9snap.err &&
+		[ ! -e /tmp/p9snap ]; then
+		pass "$t"
+	else
+		fail "$t" "snapshot status $src: $(cat /tmp/p9snap.err)" $out
+	fi
+}
+
 virtio_suites() {
 	for m in $models; do
 		[ "$m" = auto ] && continue
@@ -305,4 +334,5 @@ virtio_suites() {
 		virtio_suite "$m" pci
 	done
 	hostile_test
+	virtio_9p_snapshot_refused
 }

@@ -50,6 +50,16 @@ echo "V-HOSTFULL-WRITE rc=$?"
 # 6. Entropy.
 echo "V-RNG current=$(cat /sys/class/misc/hw_random/rng_current) bytes=$(head -c 64 /dev/hwrng | wc -c)"
 
+# 6b. virtio-9p: read the host's file, write one back, and the symlink to a
+# host file outside the share only resolves inside the guest.
+mkdir -p /mnt9
+mount -t 9p -o trans=virtio,version=9p2000.L lvmmshare /mnt9
+echo "V-9P mount=$? read=$(cat /mnt9/hello)"
+echo from-guest >/mnt9/fromguest
+echo "V-9P wrote=$?"
+echo "V-9P escape=$(cat /mnt9/out 2>/dev/null | grep -c host-secret)"
+umount /mnt9
+
 # 7. Network: L1 is 169.254.10.1 on its tap; we are .2.
 ifconfig eth0 169.254.10.2 netmask 255.255.255.0 up
 ping -c 3 -W 5 169.254.10.1 >/tmp/ping 2>&1

@@ -766,7 +766,7 @@ TEST(options_lkvm_refused)
 {
 	static const char *const args[][2] = {
 		{ "--balloon", NULL }, { "--vnc", NULL }, { "--gtk", NULL }, { "--sdl", NULL },
-		{ "--9p", "/srv,share" }, { "--vsock", "3" }, { "--dev", "/dev/kvm" },
+		{ "--vsock", "3" }, { "--dev", "/dev/kvm" },
 		{ "--tty", "0" }, { "--sandbox", "s.sh" },
 		{ "--virtio-legacy", NULL }, { "--firmware", "fw.bin" }, { "-f", "fw.bin" },
 		{ "--flash", "flash.img" }, { "-F", "flash.img" },
@@ -986,4 +986,22 @@ TEST(irqchip_model_names)
 	CHECK_EQ_INT(m, IRQCHIP_GICV2);
 	CHECK_STR(irqchip_model_name((enum irqchip_model)4), "?");
 	CHECK_STR(irqchip_model_name((enum irqchip_model)-1), "?");
+}
+
+TEST(options_9p)
+{
+	struct run r;
+
+	PARSE(&r, "-k", "Image", "--9p", "/srv,share", "--9p", "/data,data,ro");
+	CHECK_EQ_INT(r.cfg.nr_shares, 2);
+	CHECK_STR(r.cfg.shares[0].dir, "/srv");
+	CHECK_STR(r.cfg.shares[0].tag, "share");
+	CHECK(!r.cfg.shares[0].readonly && r.cfg.shares[1].readonly);
+	run_free(&r);
+	PARSE(&r, "-k", "Image", "--9p", "/srv");
+	CHECK_ERROR(&r, "--9p needs a directory and a mount tag");
+	run_free(&r);
+	PARSE(&r, "-k", "Image", "--9p", "/srv,t,rw");
+	CHECK_ERROR(&r, "unknown option 'rw'");
+	run_free(&r);
 }
