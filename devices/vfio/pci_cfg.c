@@ -24,6 +24,17 @@ static uint32_t get32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Where the device's MSI-X table and PBA end in their BAR: 16 bytes a vector, a bit a vector. */
+static uint64_t msix_table_end(const struct vfio_pci_layout *lay)
+{
+	return lay->msix_table_off + 16ULL * lay->msix_hw_nr;
+}
+
+static uint64_t msix_pba_end(const struct vfio_pci_layout *lay)
+{
+	return lay->msix_pba_off + 8ULL * ((lay->msix_hw_nr + 63) / 64);
+}
+
 static void mark(struct vfio_pci_layout *lay, unsigned int off, unsigned int len)
 {
 	for (unsigned int i = off; i < off + len && i < PCI_CFG_SIZE; i++)
@@ -79,8 +90,7 @@ static int msix_read(const uint8_t *real, unsigned int cap, const uint64_t *size
 	lay->msix_table_off = table & ~7U;
 	lay->msix_pba_off = pba & ~7U;
 	if (lay->msix_bar >= PCI_NR_BARS || (pba & 7) != lay->msix_bar ||
-	    lay->msix_table_off + 16ULL * lay->msix_hw_nr > size[lay->msix_bar] ||
-	    lay->msix_pba_off + 8ULL * ((lay->msix_hw_nr + 63) / 64) > size[lay->msix_bar]) {
+	    msix_table_end(lay) > size[lay->msix_bar] || msix_pba_end(lay) > size[lay->msix_bar]) {
 		snprintf(err, errlen, "its MSI-X table (BAR %u at 0x%x, %u vectors) or PBA (BAR %u at 0x%x) is not inside one BAR",
 			 table & 7, lay->msix_table_off, lay->msix_hw_nr, pba & 7, lay->msix_pba_off);
 		return -EINVAL;
@@ -184,9 +194,9 @@ bool vfio_pci_msix_trap_range(const struct vfio_pci_layout *lay, unsigned int ba
 	if (!lay->msix_hw_nr || bar != lay->msix_bar)
 		return false;
 	t0 = lay->msix_table_off;
-	t1 = t0 + 16ULL * lay->msix_hw_nr;
+	t1 = msix_table_end(lay);
 	p0 = lay->msix_pba_off;
-	p1 = p0 + 8ULL * ((lay->msix_hw_nr + 63) / 64);
+	p1 = msix_pba_end(lay);
 	*start = (t0 < p0 ? t0 : p0) & ~(page - 1);
 	*end = ((t1 > p1 ? t1 : p1) + page - 1) & ~(page - 1);
 	return true;
@@ -242,10 +252,9 @@ enum vfio_pci_bar_part vfio_pci_bar_part(const struct vfio_pci_layout *lay, unsi
 {
 	if (!lay->msix_cap || bar != lay->msix_bar)
 		return VFIO_PCI_BAR_DEVICE;
-	if (off >= lay->msix_table_off && off < lay->msix_table_off + 16ULL * lay->msix_hw_nr)
+	if (off >= lay->msix_table_off && off < msix_table_end(lay))
 		return VFIO_PCI_BAR_MSIX_TABLE;
-	if (off >= lay->msix_pba_off &&
-	    off < lay->msix_pba_off + 8ULL * ((lay->msix_hw_nr + 63) / 64))
+	if (off >= lay->msix_pba_off && off < msix_pba_end(lay))
 		return VFIO_PCI_BAR_MSIX_PBA;
 	return VFIO_PCI_BAR_DEVICE;
 }
