@@ -85,6 +85,8 @@ int boot_find_host_kernel(char *buf, size_t len, char *why, size_t whylen);
  */
 int kernel_unpack(const void *file, size_t len, uint64_t max, void **out, size_t *out_len,
 		  const char **kind, char *err, size_t errlen);
+/* Do the first len bytes of a file (8 are enough) say gzip or EFI zboot? */
+bool kernel_is_packed(const void *head, size_t len);
 
 /* ---- The boot files (files.c) ------------------------------------------ */
 

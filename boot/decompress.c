@@ -38,6 +38,14 @@ static bool is_zboot(const uint8_t *p, size_t len)
 	       !memcmp(p + ZBOOT_TYPE_OFF, "zimg", 4);
 }
 
+bool kernel_is_packed(const void *head, size_t len)
+{
+	const uint8_t *p = head;
+
+	return (len >= 2 && p[0] == 0x1f && p[1] == 0x8b) ||
+	       (len >= 8 && p[0] == 'M' && p[1] == 'Z' && !memcmp(p + ZBOOT_TYPE_OFF, "zimg", 4));
+}
+
 /* The first output buffer: a guess from the input (kernels pack about 3:1), at least a page. */
 static size_t start_size(size_t len, uint64_t max)
 {
@@ -46,6 +54,27 @@ static size_t start_size(size_t len, uint64_t max)
 	if (want < 4096)
 		want = 4096;
 	return want < max ? want : max;
+}
+
+/* More room for output: the buffer doubled, up to max; past max the kernel is refused. */
+static int out_grow(uint8_t **buf, size_t *cap, uint64_t max, char *err, size_t errlen)
+{
+	size_t want = *cap * 2 < max ? *cap * 2 : max;
+	uint8_t *nb;
+
+	if (*cap >= max) {
+		snprintf(err, errlen, "unpacks to more than %llu MiB, the guest's RAM",
+			 (unsigned long long)(max >> 20));
+		return -EFBIG;
+	}
+	nb = realloc(*buf, want);
+	if (!nb) {
+		snprintf(err, errlen, "out of memory unpacking");
+		return -ENOMEM;
+	}
+	*buf = nb;
+	*cap = want;
+	return 0;
 }
 
 /* A gzip stream (several members, as gzip -c a b makes, are one file). */
@@ -66,24 +95,8 @@ static int gunzip(const uint8_t *in, size_t len, uint64_t max, uint8_t **out, si
 	z.next_in = (uint8_t *)in;
 	z.avail_in = len;
 	for (;;) {
-		if (n == cap) {
-			uint8_t *nb;
-
-			if (cap >= max) {
-				snprintf(err, errlen, "unpacks to more than %llu MiB, the guest's RAM",
-					 (unsigned long long)(max >> 20));
-				ret = -EFBIG;
-				break;
-			}
-			cap = cap * 2 < max ? cap * 2 : max;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				snprintf(err, errlen, "out of memory unpacking");
-				ret = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
+		if (n == cap && (ret = out_grow(&buf, &cap, max, err, errlen)))
+			break;
 		z.next_out = buf + n;
 		z.avail_out = cap - n;
 		zr = inflate(&z, Z_NO_FLUSH);
@@ -114,56 +127,44 @@ static int gunzip(const uint8_t *in, size_t len, uint64_t max, uint8_t **out, si
 static int unzstd(const uint8_t *in, size_t len, uint64_t max, uint8_t **out, size_t *out_len,
 		  char *err, size_t errlen)
 {
-	ZSTD_DStream *ds = ZSTD_createDStream();
 	size_t cap = start_size(len, max), r = 1;
 	ZSTD_inBuffer ib = { in, len, 0 };
 	ZSTD_outBuffer ob = { NULL, 0, 0 };
+	ZSTD_DStream *ds = ZSTD_createDStream();
+	uint8_t *buf = malloc(cap);
+	int ret = 0;
 
-	if (!ds) {
+	if (!ds || !buf) {
+		ZSTD_freeDStream(ds);
+		free(buf);
 		snprintf(err, errlen, "zstd: out of memory");
 		return -ENOMEM;
 	}
 	ZSTD_initDStream(ds);
 	while (ib.pos < ib.size || r) {
-		if (ob.pos == ob.size) {
-			uint8_t *nb;
-
-			if (ob.size >= max) {
-				ZSTD_freeDStream(ds);
-				free(ob.dst);
-				snprintf(err, errlen, "unpacks to more than %llu MiB, the guest's RAM",
-					 (unsigned long long)(max >> 20));
-				return -EFBIG;
-			}
-			if (ob.size)
-				cap = ob.size * 2 < max ? ob.size * 2 : max;
-			nb = realloc(ob.dst, cap);
-			if (!nb) {
-				ZSTD_freeDStream(ds);
-				free(ob.dst);
-				snprintf(err, errlen, "out of memory unpacking");
-				return -ENOMEM;
-			}
-			ob.dst = nb;
-			ob.size = cap;
-		}
+		if (ob.pos == cap && (ret = out_grow(&buf, &cap, max, err, errlen)))
+			break;
+		ob.dst = buf;
+		ob.size = cap;
 		r = ZSTD_decompressStream(ds, &ob, &ib);
 		if (ZSTD_isError(r)) {
-			ZSTD_freeDStream(ds);
-			free(ob.dst);
 			snprintf(err, errlen, "zstd data is corrupt (%s)", ZSTD_getErrorName(r));
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 		/* Input used up with a frame unfinished: cut short. */
 		if (ib.pos == ib.size && r && ob.pos < ob.size) {
-			ZSTD_freeDStream(ds);
-			free(ob.dst);
 			snprintf(err, errlen, "zstd data is cut short");
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 	}
 	ZSTD_freeDStream(ds);
-	*out = ob.dst;
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
 	*out_len = ob.pos;
 	return 0;
 }

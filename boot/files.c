@@ -70,11 +70,11 @@ static int unpack_kernel(struct boot_file *f, uint64_t max, char *err, size_t er
 	char why[256];
 	void *file = NULL, *out;
 	size_t len, out_len;
+	ssize_t n;
 	int ret;
 
-	if (pread(f->fd, magic, sizeof(magic), 0) != sizeof(magic) ||
-	    !((magic[0] == 0x1f && magic[1] == 0x8b) ||
-	      (magic[0] == 'M' && magic[1] == 'Z' && !memcmp(magic + 4, "zimg", 4))))
+	n = pread(f->fd, magic, sizeof(magic), 0);
+	if (n < 0 || !kernel_is_packed(magic, n))
 		return 0;
 	ret = read_file(f->path, &file, &len);
 	if (ret) {

@@ -111,9 +111,7 @@ static int classify_kernel_file(const char *path, char *why, size_t whylen)
 	n = read(fd, h, sizeof(h));
 	close(fd);
 	/* gzip'd and EFI zboot kernels are unpacked when loaded. */
-	if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
-		return 0;
-	if (n >= 8 && h[0] == 'M' && h[1] == 'Z' && !memcmp(h + 4, "zimg", 4))
+	if (n > 0 && kernel_is_packed(h, n))
 		return 0;
 	if (n != (ssize_t)sizeof(h) || le32(h + 56) != ARM64_IMAGE_MAGIC) {
 		snprintf(why, whylen, "%s is not an arm64 Image (nor gzip'd, nor EFI zboot)", path);
