@@ -283,7 +283,10 @@ static void blk_process_queue(struct virtio_blk *blk)
 	blk_submit_batch(blk);
 }
 
-/* Reap finished I/O; with wait, block until nothing is in flight. Lock held. */
+/*
+ * Reap finished I/O into the used ring; with wait, block until nothing is
+ * in flight. The caller sends the interrupt (blk_notify). Lock held.
+ */
 static void blk_reap(struct virtio_blk *blk, bool wait)
 {
 	struct io_event events[32];
@@ -323,7 +326,6 @@ static void blk_reap(struct virtio_blk *blk, bool wait)
 			blk_complete(blk, req, status);
 		}
 	}
-	blk_notify(blk);
 }
 
 static unsigned int blk_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
@@ -342,7 +344,8 @@ static void blk_process(struct virtio_dev *vdev, const struct pollfd *extra)
 		virtio_drain_eventfd(blk->aio_efd);
 	blk_reap(blk, false);
 	blk_process_queue(blk);
-	blk_notify(blk);	/* requests completed at once (errors, GET_ID) */
+	/* One interrupt for the round: reaped, and completed at once (errors, GET_ID). */
+	blk_notify(blk);
 }
 
 static void blk_stopped(struct virtio_dev *vdev)
@@ -352,6 +355,7 @@ static void blk_stopped(struct virtio_dev *vdev)
 	/* Nothing is lost: requests in flight complete to the guest's ring. */
 	pthread_mutex_lock(&vdev->lock);
 	blk_reap(blk, true);
+	blk_notify(blk);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -361,6 +365,7 @@ static void blk_reset(struct virtio_dev *vdev)
 
 	/* The driver gives up its queue: wait for the I/O aimed at its buffers. */
 	blk_reap(blk, true);
+	blk_notify(blk);
 }
 
 static void blk_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
