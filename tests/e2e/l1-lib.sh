@@ -29,3 +29,33 @@ vfio_rebind() {
 	[ -e "$d/driver" ] && echo "$3" >"$d/driver/unbind"
 	echo "$3" >/sys/bus/$1/drivers_probe 2>/dev/null
 }
+
+# snapshot_refused_test TEST VM "message" lvmm-run-args...: a VM that cannot
+# be checkpointed (a device whose state lives outside lvmm) refuses
+# "lvmm snapshot" with status 1 and the message, leaves no directory behind,
+# and its guest (a ticking counter) runs on.
+snapshot_refused_test() {
+	local t=$1 name=$2 text=$3 f=/tmp/$2.out dir=/tmp/$2-snap n0 pid rc
+	shift 3
+	rm -rf "$dir"
+	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" run "$@" --name $name \
+		-p "$GUEST_PARAMS lvmm.mode=counter" </dev/null >$f 2>&1 &
+	pid=$!
+	if ! wait_for "^TICK cpu=0 n=2 " $f 120; then
+		fail "$t" "the VM did not start" $f
+		kill -9 $pid
+		return
+	fi
+	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" snapshot $name "$dir" >/tmp/$name.err 2>&1
+	rc=$?
+	n0=$(tr -d '\r' <$f | sed -n 's/^TICK cpu=0 n=\([0-9]*\) .*/\1/p' | tail -n 1)
+	if [ $rc = 1 ] && grep -qF "$text" /tmp/$name.err &&
+		[ ! -e "$dir" ] && ! ls -d "$dir".tmp* >/dev/null 2>&1 &&
+		wait_for "^TICK cpu=0 n=$((n0 + 2)) " $f 30; then
+		pass "$t"
+	else
+		fail "$t" "status $rc: $(cat /tmp/$name.err)" $f
+	fi
+	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" stop $name >/dev/null 2>&1
+	wait $pid
+}

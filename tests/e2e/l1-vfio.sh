@@ -237,29 +237,9 @@ vfio_gpio_test() {
 # A VM with a passed-through device cannot be snapshotted: refused, naming
 # the device, no directory left behind, the VM running on.
 vfio_snapshot_refused() {
-	local t="$tag/vfio-snapshot-refused" name=vfiosnap f=/tmp/vfiosnap.out n0 pid rc
-	rm -rf /tmp/vfiosnap-dir
-	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" run $VFIO_ARGS --name $name --vfio-platform $RTC \
-		-p "$GUEST_PARAMS lvmm.mode=counter" </dev/null >$f 2>&1 &
-	pid=$!
-	if ! wait_for "^TICK cpu=0 n=2 " $f 120; then
-		fail "$t" "the VM did not start" $f
-		kill -9 $pid
-		return
-	fi
-	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" snapshot $name /tmp/vfiosnap-dir >/tmp/vfiosnap.err 2>&1
-	rc=$?
-	n0=$(tr -d '\r' <$f | sed -n 's/^TICK cpu=0 n=\([0-9]*\) .*/\1/p' | tail -n 1)
-	if [ $rc = 1 ] &&
-		grep -q "cannot snapshot: vfio0 (passed-through $RTC) cannot be checkpointed" /tmp/vfiosnap.err &&
-		[ ! -e /tmp/vfiosnap-dir ] && ! ls -d /tmp/vfiosnap-dir.tmp* >/dev/null 2>&1 &&
-		wait_for "^TICK cpu=0 n=$((n0 + 2)) " $f 30; then
-		pass "$t"
-	else
-		fail "$t" "status $rc: $(cat /tmp/vfiosnap.err)" $f
-	fi
-	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" stop $name >/dev/null 2>&1
-	wait $pid
+	snapshot_refused_test "$tag/vfio-snapshot-refused" vfiosnap \
+		"cannot snapshot: vfio0 (passed-through $RTC) cannot be checkpointed" \
+		$VFIO_ARGS --vfio-platform $RTC
 }
 
 vfio_suites() {

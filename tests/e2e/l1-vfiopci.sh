@@ -90,25 +90,9 @@ vfio_pci_nvme_test() {
 
 # A VM with a VFIO-PCI device refuses a snapshot, naming the device.
 vfio_pci_snapshot_refused() {
-	local t="$tag/vfio-pci-snapshot-refused" name=vfiopci-snap
-	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" run $VFIO_PCI_ARGS --name $name --vfio-pci "$NVME" \
-		-p "$GUEST_PARAMS lvmm.mode=shell" </dev/null >/tmp/vfiopci-snap.out 2>&1 &
-	local pid=$! i=0
-	while [ $i -lt 100 ] && ! grep -q LVMM-GUEST-UP /tmp/vfiopci-snap.out; do
-		usleep 100000
-		i=$((i + 1))
-	done
-	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" snapshot $name /tmp/vfiopci-snap >/tmp/vfiopci-snap.err 2>&1
-	local src=$?
-	LVMM_RUNTIME_DIR=/tmp/lvmm-run "$LVMM" stop $name >/dev/null 2>&1
-	wait $pid
-	if [ $src = 0 ] || ! grep -q "vfio-pci0 (passed-through PCI $NVME) cannot be checkpointed" /tmp/vfiopci-snap.err; then
-		fail "$t" "snapshot status $src: $(cat /tmp/vfiopci-snap.err)" /tmp/vfiopci-snap.out
-	elif [ -e /tmp/vfiopci-snap ]; then
-		fail "$t" "a snapshot directory was left behind"
-	else
-		pass "$t"
-	fi
+	snapshot_refused_test "$tag/vfio-pci-snapshot-refused" vfiopcisnap \
+		"cannot snapshot: vfio-pci0 (passed-through PCI $NVME) cannot be checkpointed" \
+		$VFIO_PCI_ARGS --vfio-pci "$NVME"
 }
 
 vfiopci_suites() {

@@ -309,25 +309,12 @@ hostile_random_test() {
 	rm -f /tmp/hostile-random.img
 }
 
-# E2E_ONLY=virtio: what l1-tests.sh runs of this file, alone.
-# A VM with a --9p share refuses a snapshot, naming the share; it runs on.
+# A VM with a --9p share refuses a snapshot, naming the share.
 virtio_9p_snapshot_refused() {
-	local t="$tag/9p-snapshot-refused" name=p9snap out=/tmp/p9snap.out
 	mkdir -p /tmp/p9share
-	"$LVMM" run -k /Image -i /guest.cpio -m 128 --name $name --9p /tmp/p9share,s \
-		-p "$GUEST_PARAMS lvmm.mode=counter" </dev/null >$out 2>&1 &
-	local pid=$! i=0
-	while [ $i -lt 100 ] && ! grep -q "^TICK cpu=0 n=1 " $out; do usleep 100000; i=$((i + 1)); done
-	"$LVMM" snapshot $name /tmp/p9snap >/tmp/p9snap.err 2>&1
-	local src=$?
-	"$LVMM" stop $name >/dev/null 2>&1
-	wait $pid
-	if [ $src != 0 ] && grep -q "cannot snapshot: virtio-9p0: a --9p share cannot be checkpointed" /tmp/p9snap.err &&
-		[ ! -e /tmp/p9snap ]; then
-		pass "$t"
-	else
-		fail "$t" "snapshot status $src: $(cat /tmp/p9snap.err)" $out
-	fi
+	snapshot_refused_test "$tag/9p-snapshot-refused" p9snap \
+		"cannot snapshot: virtio-9p0: a --9p share cannot be checkpointed" \
+		-k /Image -i /guest.cpio -m 128 --9p /tmp/p9share,s
 }
 
 virtio_suites() {
