@@ -230,6 +230,98 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return (mac[0] & 1) ? -1 : 0;
 }
 
+/* An IPv4 dotted quad, into host byte order; no leading zeros games. */
+static int parse_ipv4(const char *s, size_t len, uint32_t *addr)
+{
+	uint32_t a = 0;
+	int parts = 0;
+	size_t i = 0;
+
+	while (parts < 4) {
+		unsigned int v = 0, digits = 0;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 3)
+			v = v * 10 + (unsigned int)(s[i++] - '0'), digits++;
+		if (!digits || v > 255)
+			return -1;
+		a = a << 8 | v;
+		if (++parts < 4) {
+			if (i >= len || s[i] != '.')
+				return -1;
+			i++;
+		}
+	}
+	if (i != len)
+		return -1;
+	*addr = a;
+	return 0;
+}
+
+/* A port 1-65535 of exactly len decimal digits. */
+static int parse_port(const char *s, size_t len, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (!len || len > 5)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (!v || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT as QEMU spells it, and the
+ * shorter PROTO:HOSTPORT-:GUESTPORT; PROTO is tcp or udp.
+ */
+int net_hostfwd_parse(const char *s, struct net_hostfwd *fwd, FILE *err)
+{
+	const char *p = s, *dash, *colon, *hport;
+
+	memset(fwd, 0, sizeof(*fwd));
+	if (!strncmp(p, "tcp:", 4)) {
+		p += 4;
+	} else if (!strncmp(p, "udp:", 4)) {
+		fwd->udp = true;
+		p += 4;
+	} else {
+		goto bad;
+	}
+	dash = strchr(p, '-');
+	if (!dash)
+		goto bad;
+	/* Host side: [ADDR]:PORT or PORT. */
+	colon = memchr(p, ':', (size_t)(dash - p));
+	if (colon) {
+		if (colon > p && parse_ipv4(p, (size_t)(colon - p), &fwd->host_addr))
+			goto bad;
+		hport = colon + 1;
+	} else {
+		hport = p;
+	}
+	if (parse_port(hport, (size_t)(dash - hport), &fwd->host_port))
+		goto bad;
+	/* Guest side: [ADDR]:PORT. */
+	p = dash + 1;
+	colon = strchr(p, ':');
+	if (!colon)
+		goto bad;
+	if (colon > p && parse_ipv4(p, (size_t)(colon - p), &fwd->guest_addr))
+		goto bad;
+	if (parse_port(colon + 1, strlen(colon + 1), &fwd->guest_port))
+		goto bad;
+	return 0;
+bad:
+	fprintf(err, "lvmm: --network: bad hostfwd '%s' (hostfwd=tcp:HOSTPORT-:GUESTPORT, or udp:, ports 1-65535)\n",
+		s);
+	return -1;
+}
+
 /* -n mode=tap,tapif=NAME[,guest_mac=MAC] */
 static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 {
@@ -247,6 +339,17 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(opt, "mode=tap")) {
 			tap = true;
+		} else if (!strcmp(opt, "mode=user")) {
+			n->user = true;
+		} else if (!strncmp(opt, "hostfwd=", 8)) {
+			if (n->nr_fwds == LVMM_MAX_HOSTFWDS) {
+				fprintf(err, "lvmm: --network: at most %d hostfwd= per device\n",
+					LVMM_MAX_HOSTFWDS);
+				return -1;
+			}
+			if (net_hostfwd_parse(opt + 8, &n->fwds[n->nr_fwds], err))
+				return -1;
+			n->nr_fwds++;
 		} else if (!strcmp(opt, "mode=none")) {
 			/* kvmtool's way of saying "no network device". */
 			if (strcmp(arg, "mode=none")) {
@@ -269,6 +372,19 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 				opt);
 			return -1;
 		}
+	}
+	if (n->user) {
+		if (tap || n->tapif[0]) {
+			fprintf(err, "lvmm: --network: mode=user takes no tapif= (it needs no tap device)\n");
+			return -1;
+		}
+		/* The slirp backend is not linked in yet: refuse before anything starts. */
+		fprintf(err, "lvmm: --network mode=user: this lvmm has no user-mode network backend yet; use mode=tap,tapif=NAME\n");
+		return -1;
+	}
+	if (n->nr_fwds) {
+		fprintf(err, "lvmm: --network: hostfwd= needs mode=user\n");
+		return -1;
 	}
 	if (!tap || !n->tapif[0]) {
 		fprintf(err, "lvmm: --network needs mode=tap,tapif=NAME\n");

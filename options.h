@@ -30,6 +30,7 @@ enum console_kind {
 #define LVMM_MAX_DISKS 8
 #define LVMM_MAX_9P 4
 #define LVMM_MAX_NETS 4
+#define LVMM_MAX_HOSTFWDS 16
 #define LVMM_MAX_VFIO 8
 #define LVMM_MAX_GPIO_KEYS 8
 
@@ -46,9 +47,21 @@ struct disk_config {
 	const char *serial;	/* NULL: the file's name */
 };
 
+/* hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (QEMU's form) */
+struct net_hostfwd {
+	bool udp;
+	uint32_t host_addr;	/* host byte order; 0: 127.0.0.1 */
+	uint16_t host_port;
+	uint32_t guest_addr;	/* host byte order; 0: the guest's DHCP address */
+	uint16_t guest_port;
+};
+
 struct net_config {
 	char tapif[16];
 	uint8_t mac[6];
+	bool user;		/* -n mode=user: a user-mode (slirp) backend */
+	struct net_hostfwd fwds[LVMM_MAX_HOSTFWDS];
+	unsigned int nr_fwds;
 };
 
 /* A key on a line of a passed-through GPIO controller (a gpio-keys node). */
@@ -140,6 +153,8 @@ bool vm_name_is_valid(const char *name);
 char *options_kernel_cmdline(const struct vm_config *cfg);
 
 const char *irqchip_model_name(enum irqchip_model model);
+/* One hostfwd= value; 0, or -1 with one "lvmm: ..." line on err. */
+int net_hostfwd_parse(const char *s, struct net_hostfwd *fwd, FILE *err);
 int irqchip_model_parse(const char *s, enum irqchip_model *model);
 
 /*

@@ -666,8 +666,77 @@ TEST(options_lkvm_network)
 	run_free(&r);
 
 	PARSE(&r, "-n", "mode=user");
-	CHECK_ERROR(&r, "mode 'user' is not supported (mode=tap or mode=none)");
+	CHECK_ERROR(&r, "--network mode=user: this lvmm has no user-mode network backend yet");
 	run_free(&r);
+
+	PARSE(&r, "-n", "mode=user,hostfwd=tcp:8080-:80,hostfwd=udp:5353-:53");
+	CHECK_ERROR(&r, "no user-mode network backend yet");
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=user,tapif=t0");
+	CHECK_ERROR(&r, "mode=user takes no tapif=");
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=tap,tapif=t0,hostfwd=tcp:8080-:80");
+	CHECK_ERROR(&r, "hostfwd= needs mode=user");
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=user,hostfwd=tcp:0-:80");
+	CHECK_ERROR(&r, "lvmm: --network: bad hostfwd 'tcp:0-:80' (hostfwd=tcp:HOSTPORT-:GUESTPORT");
+	run_free(&r);
+}
+
+static int hostfwd(const char *s, struct net_hostfwd *f)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+	int ret = net_hostfwd_parse(s, f, err);
+
+	fclose(err);
+	/* An error is exactly one line; a success says nothing. */
+	if (ret)
+		CHECK(len && strchr(msg, '\n') == msg + len - 1 && !strncmp(msg, "lvmm: ", 6));
+	else
+		CHECK_EQ_INT(len, 0);
+	free(msg);
+	return ret;
+}
+
+TEST(options_hostfwd_forms)
+{
+	struct net_hostfwd f;
+
+	CHECK_EQ_INT(hostfwd("tcp:8080-:80", &f), 0);
+	CHECK(!f.udp && f.host_port == 8080 && f.guest_port == 80);
+	CHECK(!f.host_addr && !f.guest_addr);
+
+	CHECK_EQ_INT(hostfwd("tcp::2222-:22", &f), 0);
+	CHECK(f.host_port == 2222 && f.guest_port == 22 && !f.host_addr);
+
+	CHECK_EQ_INT(hostfwd("udp:127.0.0.1:5353-10.0.2.15:53", &f), 0);
+	CHECK(f.udp && f.host_port == 5353 && f.guest_port == 53);
+	CHECK(f.host_addr == 0x7f000001 && f.guest_addr == 0x0a00020f);
+
+	CHECK_EQ_INT(hostfwd("tcp:65535-:1", &f), 0);
+	CHECK(f.host_port == 65535 && f.guest_port == 1);
+}
+
+TEST(options_hostfwd_bad)
+{
+	static const char *const bad[] = {
+		"", "tcp", "tcp:", "sctp:80-:80", "TCP:80-:80", "tcp:80", "tcp:80-80",
+		"tcp:80-:", "tcp:-:80", "tcp:0-:80", "tcp:80-:0", "tcp:65536-:80",
+		"tcp:80-:123456", "tcp:8x-:80", "tcp:80-:8x", "tcp:1.2.3:80-:80",
+		"tcp:1.2.3.256:80-:80", "tcp:1.2.3.4.5:80-:80", "tcp:a.b.c.d:80-:80",
+		"tcp:80-1.2.3:80", "tcp:80-:80-:80", "tcp:80 -:80", "tcp:+80-:80",
+		"tcp:80-:-80", "udp:1::80-:80",
+	};
+	struct net_hostfwd f;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!CHECK_EQ_INT(hostfwd(bad[i], &f), -1))
+			fprintf(stderr, "  accepted '%s'\n", bad[i]);
 }
 
 TEST(options_lkvm_mem_at_address)
