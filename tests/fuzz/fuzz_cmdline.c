@@ -7,6 +7,7 @@
  * (leaks included, after options_free), and a configuration accepted for a
  * run is within lvmm's limits. The other verbs' few words (pause, resume,
  * stop, snapshot, list) are checked in main.c, which is not built here.
+ * Every word is also parsed alone as a -n hostfwd= value.
  */
 #include "fuzz.h"
 #include "../../options.h"
@@ -29,7 +30,8 @@ static void check_config(const struct vm_config *cfg)
 		    (cfg->disks[i].serial && strlen(cfg->disks[i].serial) > 20))
 			abort();
 	for (unsigned int i = 0; i < cfg->nr_nets; i++)
-		if (!cfg->nets[i].tapif[0] || (cfg->nets[i].mac[0] & 1))
+		if (!cfg->nets[i].tapif[0] || (cfg->nets[i].mac[0] & 1) ||
+		    cfg->nets[i].user || cfg->nets[i].nr_fwds)
 			abort();
 	for (unsigned int i = 0; i < cfg->nr_vfio; i++)
 		if (!cfg->vfio[i].device || cfg->vfio[i].nr_keys > LVMM_MAX_GPIO_KEYS)
@@ -64,6 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	argv[argc] = NULL;
+	/* Each word as a hostfwd= value too: ports accepted are 1-65535. */
+	for (int i = 1; i < argc; i++) {
+		struct net_hostfwd f;
+
+		if (!net_hostfwd_parse(argv[i], &f, devnull) && (!f.host_port || !f.guest_port))
+			abort();
+	}
 	if (options_parse_run(argc, argv, &cfg, devnull, devnull) == OPTIONS_RUN)
 		check_config(&cfg);
 	options_free(&cfg);
