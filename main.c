@@ -5,6 +5,7 @@
  */
 #include "control/control.h"
 #include "options.h"
+#include "quickguest/quick.h"
 #include "sandbox/sandbox.h"
 #include "util.h"
 #include "vmm/stats.h"
@@ -42,7 +43,11 @@ static void usage(FILE *out)
 "A lean virtual machine monitor for arm64 Linux KVM.\n"
 "\n"
 "Commands:\n"
-"  run [OPTIONS]                boot a Linux kernel in a new VM (lvmm run --help)\n"
+"  run [OPTIONS]                boot a Linux kernel in a new VM (lvmm run --help);\n"
+"                               with no disk or initrd, a quick guest: a shell\n"
+"                               of the host's own programs\n"
+"  sandbox [OPTIONS] -- CMD [ARGS]\n"
+"                               run CMD in a quick guest, exit with its status\n"
 "  restore DIR [OPTIONS]        restore a snapshot in a new VM; OPTIONS: --name,\n"
 "                               --clock resume|advance, --copy-memory, --stats,\n"
 "                               --seccomp on|log|off\n"
@@ -320,12 +325,70 @@ static int cmd_restore(int argc, char **argv)
 	return cmd_run(argc + 1, args);
 }
 
-static int cmd_run(int argc, char **argv)
+/* The exit status for how the VM ended. */
+static int exit_status(const struct vmm_result *res)
 {
+	/* The VM's own name: a restored one has the snapshot's. */
+	switch (res->reason) {
+	case VM_EXIT_POWEROFF:
+		pr_info("%s: the guest powered off", res->name);
+		return EXIT_GUEST_OFF;
+	case VM_EXIT_QUIT:
+		pr_info("%s: stopped from the console (Ctrl-A x)", res->name);
+		return EXIT_GUEST_OFF;
+	case VM_EXIT_RESET:
+		pr_info("%s: the guest asked for a reset; exiting with status %d",
+			res->name, EXIT_GUEST_RESET);
+		return EXIT_GUEST_RESET;
+	case VM_EXIT_CRASH:
+		pr_err("%s: the guest reported a crash", res->name);
+		return EXIT_GUEST_CRASH;
+	case VM_EXIT_STOPPED:
+		pr_info("%s: stopped", res->name);
+		return EXIT_GUEST_OFF;
+	case VM_EXIT_SIGNAL:
+		pr_info("%s: stopped by signal %d (%s)", res->name, res->signo,
+			strsignal(res->signo));
+		return 128 + res->signo;
+	case VM_EXIT_ERROR:
+	case VM_EXIT_NONE:
+		break;
+	}
+	return EXIT_ERROR;
+}
+
+struct quick_prepare {
+	struct vm_config *cfg;
+	struct quick_guest *quick;
+	char *const *sandbox_argv;
+};
+
+/* vmm_run's prepare step: the host can take the VM, now its directory. */
+static int prepare_quick_guest(void *ctx, char *err, size_t errlen)
+{
+	struct quick_prepare *p = ctx;
+	int ret;
+
+	ret = quick_guest_setup(p->cfg, p->quick, getenv("HOME"), quick_init_start,
+				(size_t)(quick_init_end - quick_init_start), p->sandbox_argv, err,
+				errlen);
+	if (!ret && !p->sandbox_argv)
+		pr_info("no disk or initrd: a quick guest, its root %s, the host's / read-only at /host (--nodefaults: none of it)",
+			p->quick->dir);
+	return ret;
+}
+
+/*
+ * lvmm run, and lvmm sandbox (sandbox_argv: the command, after "--"). With
+ * nothing to boot from, the VM is a quick guest (quickguest/quick.h).
+ */
+static int run_vm(int argc, char **argv, char *const *sandbox_argv)
+{
+	struct quick_guest quick = { 0 };
 	struct vm_config cfg;
 	struct vmm_result res;
 	char err[1024];
-	int ret;
+	int ret, status;
 
 	switch (options_parse_run(argc, argv, &cfg, stdout, stderr)) {
 	case OPTIONS_HELP:
@@ -337,6 +400,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	log_quiet = cfg.log_level >= LOG_WARNING;
 	log_no_warn = cfg.log_level >= LOG_ERROR;
+	if (sandbox_argv && !quick_guest_wanted(&cfg)) {
+		pr_err("lvmm sandbox runs its command in a quick guest: it takes no --nodefaults, -i, -d, --flat, --restore or root=");
+		options_free(&cfg);
+		return EXIT_USAGE;
+	}
 	/* Before any thread starts: each one confines itself at its start. */
 	ret = sandbox_prepare(cfg.seccomp, err, sizeof(err));
 	if (ret) {
@@ -344,43 +412,74 @@ static int cmd_run(int argc, char **argv)
 		options_free(&cfg);
 		return EXIT_ERROR;
 	}
-	ret = vmm_run(&cfg, &res, err, sizeof(err));
+	struct quick_prepare qp = { &cfg, &quick, sandbox_argv };
+	struct vmm_prepare prepare = { prepare_quick_guest, &qp };
+
+	ret = vmm_run(&cfg, quick_guest_wanted(&cfg) ? &prepare : NULL, &res, err, sizeof(err));
 	options_free(&cfg);
 	if (ret) {
 		if (err[0])
 			pr_err("%s", err);
+		if (quick.sandbox_dir[0])	/* the command's files, never run */
+			quick_guest_sandbox_status(&quick, err, sizeof(err));
 		return EXIT_ERROR;
 	}
-	/* The VM's own name: a restored one has the snapshot's. */
-	switch (res.reason) {
-	case VM_EXIT_POWEROFF:
-		pr_info("%s: the guest powered off", res.name);
-		return EXIT_GUEST_OFF;
-	case VM_EXIT_QUIT:
-		pr_info("%s: stopped from the console (Ctrl-A x)", res.name);
-		return EXIT_GUEST_OFF;
-	case VM_EXIT_RESET:
-		pr_info("%s: the guest asked for a reset; exiting with status %d",
-			res.name, EXIT_GUEST_RESET);
-		return EXIT_GUEST_RESET;
-	case VM_EXIT_CRASH:
-		pr_err("%s: the guest reported a crash", res.name);
-		return EXIT_GUEST_CRASH;
-	case VM_EXIT_STOPPED:
-		pr_info("%s: stopped", res.name);
-		return EXIT_GUEST_OFF;
-	case VM_EXIT_SIGNAL:
-		pr_info("%s: stopped by signal %d (%s)", res.name, res.signo, strsignal(res.signo));
-		return 128 + res.signo;
-	case VM_EXIT_ERROR:
-	case VM_EXIT_NONE:
-		break;
+	status = exit_status(&res);
+	if (sandbox_argv) {
+		int cmd = quick_guest_sandbox_status(&quick, err, sizeof(err));
+
+		if (cmd < 0) {
+			pr_err("%s", err);
+			return status ? status : EXIT_ERROR;
+		}
+		return cmd;
 	}
-	return EXIT_ERROR;
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	return run_vm(argc, argv, NULL);
+}
+
+/* lvmm sandbox [run options] -- CMD [ARGS]: the command's exit status. */
+static int cmd_sandbox(int argc, char **argv)
+{
+	int dash = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			dash = i;
+			break;
+		}
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			break;
+	}
+	if (!dash) {
+		for (int i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+				printf("Usage: lvmm sandbox [RUN OPTIONS] -- COMMAND [ARGS...]\n"
+				       "\n"
+				       "Run COMMAND in a quick guest (see lvmm run --help: no disk or initrd;\n"
+				       "its root is ~/.lvmm/NAME, NAME from --name or \"default\", with the\n"
+				       "host's / read-only at /host), in /root, and exit with its status.\n"
+				       "Its output is the guest console's.\n");
+				return 0;
+			}
+		}
+		fprintf(stderr, "Usage: lvmm sandbox [RUN OPTIONS] -- COMMAND [ARGS...]\n");
+		return EXIT_USAGE;
+	}
+	if (dash == argc - 1) {
+		fprintf(stderr, "lvmm sandbox: no command after --\n");
+		return EXIT_USAGE;
+	}
+	argv[dash] = NULL;
+	return run_vm(dash, argv, &argv[dash + 1]);
 }
 
 /* lkvm's commands that lvmm does not have. */
-static const char *const lkvm_only_commands[] = { "balloon", "debug", "stat", "setup", "sandbox" };
+static const char *const lkvm_only_commands[] = { "balloon", "debug", "stat", "setup" };
 
 int main(int argc, char **argv)
 {
@@ -392,6 +491,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sandbox"))
+		return cmd_sandbox(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restore"))
 		return cmd_restore(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))

@@ -41,6 +41,14 @@ void options_usage_run(FILE *out)
 "\n"
 "Boot an arm64 Linux kernel in a KVM virtual machine with an in-kernel vGIC.\n"
 "\n"
+"With no disk (-d), initrd (-i) or root= (-p), and without --nodefaults, the\n"
+"VM is a quick guest, as with lkvm run: its root is ~/.lvmm/NAME (NAME from\n"
+"--name, else \"default\"; made on first use) over 9p, with bin, lib, usr...\n"
+"linked to the host's / (read-only at /host), a small init lvmm carries, the\n"
+"host's /bin/sh on the console, and user-mode networking unless -n says\n"
+"otherwise. The VM ends when the shell exits. (lvmm sandbox runs one\n"
+"command in such a guest.)\n"
+"\n"
 "Guest:\n"
 "  -k, --kernel IMAGE       arm64 Linux Image to boot, also gzip'd (Image.gz)\n"
 "                           or an EFI zboot image (gzip or zstd payload).\n"
@@ -72,6 +80,13 @@ void options_usage_run(FILE *out)
 "                           virtio-blk on a raw image (repeatable, up to %d);\n"
 "                           ro: writes fail with an I/O error; serial: the\n"
 "                           disk's ID (default: the file's name)\n"
+"  -n, --network mode=user[,hostfwd=tcp:HOSTPORT-:GUESTPORT...][,guest_mac=MAC]\n"
+"                           virtio-net on a user-mode network (libslirp, no\n"
+"                           privileges): the guest gets 10.0.2.15 by DHCP,\n"
+"                           the host is 10.0.2.2, DNS 10.0.2.3; hostfwd=\n"
+"                           (tcp: or udp:, [ADDR]:PORT-[ADDR]:PORT, up to %d)\n"
+"                           forwards a host port (on 127.0.0.1 by default)\n"
+"                           to the guest. Cannot be checkpointed\n"
 "  -n, --network mode=tap,tapif=NAME[,guest_mac=MAC]\n"
 "                           virtio-net on host tap device NAME (created if\n"
 "                           missing, which needs CAP_NET_ADMIN; repeatable)\n"
@@ -113,7 +128,8 @@ void options_usage_run(FILE *out)
 "      --nodefaults         the kernel command line is exactly --params\n"
 "      --loglevel LEVEL     error, warning (no info lines), info or debug (= info)\n"
 "      --debug              the same as --loglevel debug\n"
-"  -n, --network mode=none  no network device (the default anyway)\n"
+"  -n, --network mode=none  no network device (the default, except for a\n"
+"                           quick guest, which has mode=user)\n"
 "  -m, --mem SIZE@ADDR      ADDR must be where lvmm's RAM starts: 0x40000000\n"
 "      --kaslr-seed N       /chosen/kaslr-seed for the guest kernel\n"
 "      --disable-mte, --no-pvtime, --no-dhcp\n"
@@ -137,7 +153,8 @@ void options_usage_run(FILE *out)
 "Exit status: 0 the guest powered off (or Ctrl-A x), 1 an error, 2 bad usage,\n"
 "3 the guest asked for a reset (e.g. after a panic with panic=-1), 4 the guest\n"
 "reported a crash (PSCI SYSTEM_EVENT crash), 128+N killed by signal N.\n",
-		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS, LVMM_MAX_VFIO, LVMM_MAX_VFIO);
+		LVMM_DEFAULT_MEM_MIB, LVMM_DEFAULT_CPUS, LVMM_MAX_DISKS, LVMM_MAX_HOSTFWDS,
+		LVMM_MAX_VFIO, LVMM_MAX_VFIO);
 }
 
 void options_free(struct vm_config *cfg)
@@ -322,7 +339,7 @@ bad:
 	return -1;
 }
 
-/* -n mode=tap,tapif=NAME[,guest_mac=MAC] */
+/* -n mode=user[,hostfwd=...][,guest_mac=MAC] or mode=tap,tapif=NAME[,guest_mac=MAC] */
 static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 {
 	struct net_config *n;
@@ -356,9 +373,10 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 				fprintf(err, "lvmm: --network mode=none takes no other option\n");
 				return -1;
 			}
+			cfg->no_network = true;
 			return 0;
 		} else if (!strncmp(opt, "mode=", 5)) {
-			fprintf(err, "lvmm: --network: mode '%s' is not supported (mode=tap or mode=none)\n",
+			fprintf(err, "lvmm: --network: mode '%s' is not supported (mode=user, mode=tap or mode=none)\n",
 				opt + 5);
 			return -1;
 		} else if (!strcmp(opt, "script=none")) {
@@ -368,26 +386,21 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 		} else if (!strncmp(opt, "guest_mac=", 10) && !parse_mac(opt + 10, n->mac)) {
 			mac = true;
 		} else {
-			fprintf(err, "lvmm: --network: unknown or bad option '%s' (mode=tap,tapif=NAME[,guest_mac=MAC])\n",
+			fprintf(err, "lvmm: --network: unknown or bad option '%s' (mode=user[,hostfwd=...] or mode=tap,tapif=NAME, then [,guest_mac=MAC])\n",
 				opt);
 			return -1;
 		}
 	}
-	if (n->user) {
-		if (tap || n->tapif[0]) {
-			fprintf(err, "lvmm: --network: mode=user takes no tapif= (it needs no tap device)\n");
-			return -1;
-		}
-		/* The slirp backend is not linked in yet: refuse before anything starts. */
-		fprintf(err, "lvmm: --network mode=user: this lvmm has no user-mode network backend yet; use mode=tap,tapif=NAME\n");
+	if (n->user && (tap || n->tapif[0])) {
+		fprintf(err, "lvmm: --network: mode=user takes no tapif= (it needs no tap device)\n");
 		return -1;
 	}
-	if (n->nr_fwds) {
+	if (n->nr_fwds && !n->user) {
 		fprintf(err, "lvmm: --network: hostfwd= needs mode=user\n");
 		return -1;
 	}
-	if (!tap || !n->tapif[0]) {
-		fprintf(err, "lvmm: --network needs mode=tap,tapif=NAME\n");
+	if (!n->user && (!tap || !n->tapif[0])) {
+		fprintf(err, "lvmm: --network needs mode=user or mode=tap,tapif=NAME\n");
 		return -1;
 	}
 	if (!mac) {
@@ -695,7 +708,8 @@ char *options_kernel_cmdline(const struct vm_config *cfg)
 	if (!param_find(p, "console="))
 		snprintf(console, sizeof(console), "console=%s ",
 			 cfg->console == CONSOLE_VIRTIO ? "hvc0" : "ttyS0");
-	if (asprintf(&cmdline, "%s%s%s", console, param_find(p, "panic=") ? "" : "panic=-1 ",
+	if (asprintf(&cmdline, "%s%s%s%s%s", console, param_find(p, "panic=") ? "" : "panic=-1 ",
+		     cfg->quick_params ? cfg->quick_params : "", cfg->quick_params ? " " : "",
 		     p ? p : "") < 0)
 		return NULL;
 	/* No trailing blank when there were no parameters of the user's. */

@@ -107,9 +107,11 @@ struct vm_config {
 	unsigned int nr_disks;
 	struct net_config nets[LVMM_MAX_NETS];
 	unsigned int nr_nets;
+	bool no_network;	/* -n mode=none: not even a quick guest's default */
 	bool rng;
 	const char *hugetlbfs;	/* guest RAM in a file of this hugetlbfs mount */
-	struct p9_config { const char *dir, *tag; bool readonly; } shares[LVMM_MAX_9P];
+	/* The user's --9p shares, then a quick guest's two (quickguest/). */
+	struct p9_config { const char *dir, *tag; bool readonly; } shares[LVMM_MAX_9P + 2];
 	unsigned int nr_shares;
 	struct vfio_config vfio[LVMM_MAX_VFIO];
 	unsigned int nr_vfio;
@@ -117,6 +119,7 @@ struct vm_config {
 	unsigned int nr_vfio_pci;
 	/* From kvmtool's lkvm run options (see lkvm_options in options.c). */
 	bool nodefaults;	/* the kernel gets exactly --params */
+	const char *quick_params; /* a quick guest's root= and init= (quickguest/) */
 	bool flat;		/* a kernel without the Image header is a flat binary */
 	enum log_level { LOG_INFO = 0, LOG_WARNING, LOG_ERROR } log_level;
 	uint64_t kaslr_seed;	/* /chosen/kaslr-seed; 0: none */

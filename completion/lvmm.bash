@@ -16,11 +16,11 @@ _lvmm()
 	verb=${COMP_WORDS[1]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "run restore list pause resume stop snapshot help version --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "run sandbox restore list pause resume stop snapshot help version --help --version" -- "$cur"))
 		return
 	fi
 	case "$verb" in
-	run)
+	run|sandbox)
 		case "$prev" in
 		-k|--kernel|-i|--initrd|-d|--disk|--dump-dtb|--restore)
 			COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -39,7 +39,7 @@ _lvmm()
 		--loglevel)
 			COMPREPLY=($(compgen -W "error warning info debug" -- "$cur")); return ;;
 		-n|--network)
-			COMPREPLY=($(compgen -W "mode=tap,tapif= mode=none" -- "$cur")); return ;;
+			COMPREPLY=($(compgen -W "mode=user mode=user,hostfwd=tcp: mode=tap,tapif= mode=none" -- "$cur")); return ;;
 		-p|--params|-m|--mem|-c|--cpus|--name|--kaslr-seed|--stats-marker|--vfio-platform|--vfio-pci)
 			return ;;
 		esac

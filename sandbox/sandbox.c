@@ -28,6 +28,7 @@ static const char *const kind_names[SANDBOX_NR_KINDS] = {
 	[SANDBOX_VIRTIO_9P] = "virtio-9p",
 	[SANDBOX_CONSOLE] = "console",
 	[SANDBOX_CONTROL] = "control",
+	[SANDBOX_USERNET] = "user-net",
 };
 
 const char *sandbox_kind_name(enum sandbox_kind kind)

@@ -23,6 +23,7 @@ enum sandbox_kind {
 	SANDBOX_VIRTIO_9P,	/* virtio-9p's worker: file calls in its share */
 	SANDBOX_CONSOLE,	/* the serial console's input (and output) threads */
 	SANDBOX_CONTROL,	/* the control socket: list, pause, snapshot */
+	SANDBOX_USERNET,	/* -n mode=user: libslirp's host sockets */
 	SANDBOX_NR_KINDS,
 };
 

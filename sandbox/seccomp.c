@@ -70,6 +70,7 @@ static const int vcpu_calls[] = {
 	SCMP_SYS(pwrite64),		/* a trapped VFIO register write */
 	SCMP_SYS(io_getevents),		/* a virtio-blk reset waits for its requests */
 	SCMP_SYS(ppoll),		/* an MSI-X PBA read looks at the vectors' eventfds */
+	SCMP_SYS(close),		/* a virtio-9p reset (the guest's power-off) closes its fids */
 	END
 };
 static const unsigned long vcpu_ioctls[] = {
@@ -125,6 +126,42 @@ static const int virtio_9p_calls[] = {
 	END
 };
 static const unsigned long virtio_9p_ioctls[] = { 0 };
+
+/*
+ * The user-mode network's thread (devices/net/user.c): libslirp making,
+ * using and closing host sockets for the guest's connections.
+ */
+static const int usernet_calls[] = {
+	SCMP_SYS(ppoll),		/* the frame pair, the stop eventfd, slirp's sockets */
+	SCMP_SYS(recvfrom),		/* frames from the guest; TCP and UDP data */
+	SCMP_SYS(sendmsg),		/* frames to the guest */
+	SCMP_SYS(sendto),		/* TCP and UDP data */
+	SCMP_SYS(read),			/* the host's /etc/resolv.conf for DNS */
+	SCMP_SYS(socket),		/* a guest connection or datagram going out */
+	SCMP_SYS(connect),
+	SCMP_SYS(bind),
+	SCMP_SYS(listen),
+	SCMP_SYS(accept),		/* a hostfwd= connection coming in */
+	SCMP_SYS(accept4),
+	SCMP_SYS(shutdown),
+	SCMP_SYS(close),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockopt),		/* SO_ERROR of a connect in progress */
+	SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername),
+	SCMP_SYS(fcntl),		/* non-blocking sockets */
+	SCMP_SYS(openat),		/* /etc/resolv.conf */
+	SCMP_SYS(newfstatat),		/* and whether it changed */
+	SCMP_SYS(fstat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(getrandom),		/* TCP sequence numbers */
+	END
+};
+static const unsigned long usernet_ioctls[] = {
+	FIONREAD,			/* the size of a waiting datagram */
+	FIONBIO,
+	0
+};
 
 /*
  * The serial console's input thread (devices/uart.c), and the output writer
@@ -217,6 +254,7 @@ static const struct kind_table tables[SANDBOX_NR_KINDS] = {
 	[SANDBOX_VIRTIO_9P] = { virtio_9p_calls, virtio_9p_ioctls, SANDBOX_VIRTIO },
 	[SANDBOX_CONSOLE] = { console_calls, console_ioctls, SANDBOX_NR_KINDS },
 	[SANDBOX_CONTROL] = { control_calls, control_ioctls, SANDBOX_VIRTIO_9P },
+	[SANDBOX_USERNET] = { usernet_calls, usernet_ioctls, SANDBOX_NR_KINDS },
 };
 
 static int add_calls(scmp_filter_ctx ctx, const int *calls)

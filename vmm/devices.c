@@ -6,6 +6,7 @@
  */
 #include "devices.h"
 #include "../devices/device.h"
+#include "../devices/net/user.h"
 #include "../devices/vfio/vfio.h"
 #include "../devices/virtio/virtio.h"
 #include "../irq/irq.h"
@@ -125,6 +126,53 @@ static int add_uart(struct vmm *v, char *err, size_t errlen)
  * A virtio device's place: a virtio-mmio device's 0x200 window and SPI; a
  * virtio-pci function gets its slot, BARs and INTx SPI when it plugs in.
  */
+static int add_tap_net(const char *name, const struct virtio_transport *t,
+		       const struct net_config *nc, const struct device_env *env,
+		       struct device **dev, char *err, size_t errlen)
+{
+	struct virtio_net_opts opts = { .tapif = nc->tapif };
+
+	memcpy(opts.mac, nc->mac, 6);
+	return virtio_net_create(name, t, &opts, env, dev, err, errlen);
+}
+
+static void user_net_free(void *un)
+{
+	usernet_free(un);
+}
+
+static void user_net_stats(void *un, char *buf, unsigned int len)
+{
+	usernet_stats(un, buf, len);
+}
+
+static const struct virtio_net_backend_ops user_net_ops = {
+	.free = user_net_free,
+	.stats = user_net_stats,
+};
+
+/* -n mode=user: virtio-net on a frame socket whose far end is libslirp. */
+static int add_user_net(const char *name, const struct virtio_transport *t,
+			const struct net_config *nc, const struct device_env *env,
+			struct device **dev, char *err, size_t errlen)
+{
+	struct usernet *un;
+	int fd, ret;
+
+	ret = usernet_create(nc, &fd, &un, err, errlen);
+	if (ret)
+		return ret;
+	ret = virtio_net_create_on_fd(name, t, fd, nc->mac, env, dev, err, errlen);
+	if (ret) {
+		usernet_free(un);
+		return ret;
+	}
+	virtio_net_set_backend(*dev, un, &user_net_ops);
+	/* slirp's connections are host sockets: they cannot be saved. */
+	(*dev)->no_snapshot = "a user-mode network (-n mode=user) cannot be checkpointed (its connections are this process's host sockets)";
+	return 0;
+}
+
 static int virtio_slot(struct vmm *v, const char *name, struct virtio_transport *t, char *err,
 		       size_t errlen)
 {
@@ -211,12 +259,11 @@ static int add_virtio_devices(struct vmm *v, struct device_env *env, struct pci_
 		device_list_add(&v->devices, dev);
 	}
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
-		struct virtio_net_opts opts = { .tapif = cfg->nets[i].tapif };
-
-		memcpy(opts.mac, cfg->nets[i].mac, 6);
 		snprintf(name, sizeof(name), "virtio-net%u", i);
 		ret = virtio_slot(v, name, &t, err, errlen);
-		ret = ret ?: virtio_net_create(name, &t, &opts, env, &dev, err, errlen);
+		ret = ret ?: cfg->nets[i].user ?
+			add_user_net(name, &t, &cfg->nets[i], env, &dev, err, errlen) :
+			add_tap_net(name, &t, &cfg->nets[i], env, &dev, err, errlen);
 		if (ret)
 			return ret;
 		device_list_add(&v->devices, dev);

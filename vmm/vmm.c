@@ -345,7 +345,8 @@ static void warn_config(const struct vm_config *cfg)
 		pr_warn("%s: %s", cfg->name, msg);
 }
 
-int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size_t errlen)
+int vmm_run(const struct vm_config *cfg, const struct vmm_prepare *prepare,
+	    struct vmm_result *res, char *err, size_t errlen)
 {
 	struct vmm v = { .cfg = cfg };
 	struct control control = { .listen_fd = -1, .stop_efd = -1 };
@@ -377,6 +378,8 @@ int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size
 	 * probes with a missing kernel and skips a test on another error).
 	 */
 	ret = step_kvm(&v, &model, err, errlen);
+	if (!v.restore && prepare)
+		ret = ret ?: prepare->fn(prepare->ctx, err, errlen);
 	if (!v.restore)
 		ret = ret ?: step_boot_files(&v, err, errlen);
 	ret = ret ?: step_ram(&v, err, errlen);

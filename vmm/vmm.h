@@ -26,6 +26,18 @@ struct vmm_result {
  * Returns 0 with the reason in res, or -errno when it could not be started,
  * with the reason in err (empty when a device printed it already).
  */
-int vmm_run(const struct vm_config *cfg, struct vmm_result *res, char *err, size_t errlen);
+/*
+ * A step of the caller's that needs the host checked first and must come
+ * before the kernel and devices are set up (the quick guest's directory):
+ * run once the host can take the VM, not for a restore. It may change the
+ * configuration it was given (vmm_run's cfg). 0, or -errno with err set.
+ */
+struct vmm_prepare {
+	int (*fn)(void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
+int vmm_run(const struct vm_config *cfg, const struct vmm_prepare *prepare,
+	    struct vmm_result *res, char *err, size_t errlen);
 
 #endif

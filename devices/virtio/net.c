@@ -35,6 +35,9 @@ struct virtio_net {
 	bool rx_held;
 	struct virtq_elem tx_elem;
 	unsigned long rx_frames, tx_frames, tx_dropped;
+	/* What serves the far end of tap_fd when it is not a tap (user mode). */
+	void *backend;
+	const struct virtio_net_backend_ops *backend_ops;
 };
 
 static void net_config_read(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len)
@@ -162,8 +165,11 @@ static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_net *net = vdev->priv;
 
-	snprintf(buf, len, " rx_frames=%lu tx_frames=%lu tx_dropped=%lu", net->rx_frames,
-		 net->tx_frames, net->tx_dropped);
+	int n = snprintf(buf, len, " rx_frames=%lu tx_frames=%lu tx_dropped=%lu", net->rx_frames,
+			 net->tx_frames, net->tx_dropped);
+
+	if (net->backend_ops && n > 0 && (unsigned int)n < len)
+		net->backend_ops->stats(net->backend, buf + n, len - n);
 }
 
 static void net_free(struct virtio_dev *vdev)
@@ -174,6 +180,8 @@ static void net_free(struct virtio_dev *vdev)
 		return;
 	if (net->tap_fd >= 0)
 		close(net->tap_fd);
+	if (net->backend_ops)
+		net->backend_ops->free(net->backend);
 	free(net);
 	vdev->priv = NULL;
 }
@@ -257,6 +265,15 @@ int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, 
 	net->vdev = vdev;
 	*out = &vdev->dev;
 	return 0;
+}
+
+void virtio_net_set_backend(struct device *dev, void *backend,
+			    const struct virtio_net_backend_ops *ops)
+{
+	struct virtio_net *net = virtio_of(dev)->priv;
+
+	net->backend = backend;
+	net->backend_ops = ops;
 }
 
 int virtio_net_create(const char *name, const struct virtio_transport *t,

@@ -316,10 +316,21 @@ struct virtio_net_opts {
 int virtio_net_create(const char *name, const struct virtio_transport *t,
 		      const struct virtio_net_opts *opts, const struct device_env *env,
 		      struct device **out, char *err, size_t errlen);
-/* The same on an open frame fd (tests: a datagram socket); takes the fd. */
+/* The same on an open frame fd (the user-mode network's socket, tests' socket pair); takes the fd. */
 int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, int fd,
 			    const uint8_t mac[6], const struct device_env *env,
 			    struct device **out, char *err, size_t errlen);
+/*
+ * What serves the far end of the frame fd of a virtio_net_create_on_fd
+ * device (the user-mode stack): freed after the fd is closed, when the
+ * device is; stats appends to the device's --stats line.
+ */
+struct virtio_net_backend_ops {
+	void (*free)(void *backend);
+	void (*stats)(void *backend, char *buf, unsigned int len);
+};
+void virtio_net_set_backend(struct device *dev, void *backend,
+			    const struct virtio_net_backend_ops *ops);
 int virtio_rng_create(const char *name, const struct virtio_transport *t,
 		      const struct device_env *env, struct device **out, char *err,
 		      size_t errlen);

@@ -184,9 +184,9 @@ case "$v" in
 *) fail "$name" "'$v'" ;;
 esac
 
-# A kernel that panics (no root file system) ends the VM: lvmm adds panic=-1.
+# A kernel that panics (its root= is no device) ends the VM: lvmm adds panic=-1.
 name="$tag/guest-panic-exit-3"
-run "$name" "$LVMM" run -k /Image -m 128
+run "$name" "$LVMM" run -k /Image -m 128 -p root=/dev/vda
 if [ "$rc" = 3 ] && grep -q "Kernel panic" "$(outfile "$name")"; then
 	pass "$name"
 else
@@ -331,6 +331,11 @@ fi
 section virtio
 . /e2e/l1-virtio.sh
 virtio_suites
+
+# --- the quick guest (no disk, no initrd), lvmm sandbox, user networking ---
+section quick
+. /e2e/l1-quick.sh
+quick_suites
 
 # --- the console: stalled stdout, a polling guest -------------------------
 section console

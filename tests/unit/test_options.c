@@ -666,11 +666,23 @@ TEST(options_lkvm_network)
 	run_free(&r);
 
 	PARSE(&r, "-n", "mode=user");
-	CHECK_ERROR(&r, "--network mode=user: this lvmm has no user-mode network backend yet");
+	CHECK_RUN(&r);
+	CHECK_EQ_INT(r.cfg.nr_nets, 1);
+	CHECK(r.cfg.nets[0].user && !r.cfg.nets[0].tapif[0] && !r.cfg.nets[0].nr_fwds);
+	CHECK(r.cfg.nets[0].mac[0] == 0x02);	/* a default MAC, as for a tap */
 	run_free(&r);
 
-	PARSE(&r, "-n", "mode=user,hostfwd=tcp:8080-:80,hostfwd=udp:5353-:53");
-	CHECK_ERROR(&r, "no user-mode network backend yet");
+	PARSE(&r, "-n", "mode=user,hostfwd=tcp:8080-:80,hostfwd=udp:5353-:53,guest_mac=02:00:00:00:00:07");
+	CHECK_RUN(&r);
+	CHECK(r.cfg.nets[0].user && r.cfg.nets[0].nr_fwds == 2);
+	CHECK(r.cfg.nets[0].fwds[0].host_port == 8080 && r.cfg.nets[0].fwds[0].guest_port == 80);
+	CHECK(r.cfg.nets[0].fwds[1].udp && r.cfg.nets[0].fwds[1].host_port == 5353);
+	CHECK_EQ_INT(r.cfg.nets[0].mac[5], 7);
+	run_free(&r);
+
+	PARSE(&r, "-n", "mode=none");
+	CHECK_RUN(&r);
+	CHECK(r.cfg.no_network && !r.cfg.nr_nets);
 	run_free(&r);
 
 	PARSE(&r, "-n", "mode=user,tapif=t0");
