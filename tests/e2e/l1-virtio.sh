@@ -38,6 +38,18 @@ virtio_suite() {
 
 	rm -rf $vt/share && mkdir -p $vt/share && echo hello-from-host >$vt/share/hello
 	echo host-secret >$vt/secret && ln -s $vt/secret $vt/share/out
+	# The guest sends the blob back over TCP: the transmit path, checked whole.
+	# busybox nc ends at its peer's FIN, and ours sends one at its stdin's
+	# end: that stdin (a FIFO) stays open until all 4 MiB are here.
+	rm -f $vt/nc.fifo
+	: >$vt/upload	# there before the watcher below looks at its size
+	mkfifo $vt/nc.fifo
+	sleep 600 >$vt/nc.fifo &
+	local nc_hold=$!
+	nc -l -p 9000 <$vt/nc.fifo >$vt/upload &
+	local nc_pid=$!
+	(i=0; while [ "$(wc -c <$vt/upload)" -lt 4194304 ] && [ $i -lt 1200 ]; do
+		usleep 100000; i=$((i + 1)); done; kill $nc_hold) 2>/dev/null &
 
 	run "$t" "$LVMM" run -k /Image -i /guest.cpio -m 256 -c 2 --irqchip "$m" --stats \
 		--virtio-transport "$tr" \
@@ -46,6 +58,7 @@ virtio_suite() {
 	f=$(outfile "$t")
 	if grep -q "Kernel panic" "$f" || [ "$rc" != 0 ] || ! grep -q "^V-DONE" "$f"; then
 		fail "$t/boots" "status $rc, no V-DONE" "$f"
+		kill $nc_pid $nc_hold 2>/dev/null
 		return
 	fi
 	pass "$t/boots"
@@ -121,6 +134,13 @@ virtio_suite() {
 		pass "$t/net-4MiB-transfer"
 	else
 		fail "$t/net-4MiB-transfer" "$(grep '^V-NET-SHA' "$f")"
+	fi
+	kill $nc_pid $nc_hold 2>/dev/null
+	wait $nc_pid 2>/dev/null
+	if [ "$(sha <$vt/upload)" = "$(sha <$vt/www/blob)" ]; then
+		pass "$t/net-4MiB-upload"
+	else
+		fail "$t/net-4MiB-upload" "L1 got $(wc -c <$vt/upload) bytes, sha $(sha <$vt/upload); $(grep '^V-NET-UP' "$f")"
 	fi
 
 	# Guest side: every virtio interrupt counted. lvmm side: irqfd only.

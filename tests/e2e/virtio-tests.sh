@@ -64,7 +64,10 @@ umount /mnt9
 ifconfig eth0 169.254.10.2 netmask 255.255.255.0 up
 ping -c 3 -W 5 169.254.10.1 >/tmp/ping 2>&1
 echo "V-PING rc=$? $(grep -o '[0-9]* packets received' /tmp/ping)"
-echo "V-NET-SHA $(wget -q -O - http://169.254.10.1:8080/blob | sha256sum | cut -d' ' -f1)"
+wget -q -O /tmp/blob http://169.254.10.1:8080/blob
+echo "V-NET-SHA $(sha256sum </tmp/blob | cut -d' ' -f1)"
+timeout 60 nc 169.254.10.1 9000 </tmp/blob
+echo "V-NET-UP rc=$?"
 
 # 8. The virtio interrupts, as the guest counts them.
 grep virtio /proc/interrupts | while read -r line; do echo "V-IRQ $line"; done
