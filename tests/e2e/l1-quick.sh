@@ -3,6 +3,7 @@
 # the L1 host (E2E_ONLY=quick runs only these). L1's own userspace (busybox)
 # is "the host's" the guest runs over 9p.
 #
+# - lvmm run with no argument (the host's kernel from /boot) is a shell;
 # - lvmm run -k Image alone reaches a shell prompt on the console, runs the
 #   host's programs from 9p, and a file written in its /root is in
 #   ~/.lvmm/NAME/root on the host; the VM ends when the shell exits;
@@ -42,6 +43,26 @@ quick_shell_test() {
 		fail "$t" "no line saying what it booted" "$f"
 	else
 		pass "$t"
+	fi
+}
+
+# lvmm run with no argument at all, the host's kernel in /boot: a shell.
+quick_no_arguments_test() {
+	local t="$tag/quick/run-with-no-arguments" f
+	mkdir -p /boot
+	ln -sf /Image "/boot/Image-$(uname -r)"
+	f=$(outfile "$t")
+	printf '%s\n' 'echo ZERO-$((6*7))' 'exit' |
+		HOME=$quick_home timeout -s KILL "$GUEST_TIMEOUT" "$LVMM" run >"$f.raw" 2>&1
+	rc=$?
+	rm -f "/boot/Image-$(uname -r)"
+	tr -d '\r' <"$f.raw" >"$f"
+	if [ "$rc" = 0 ] && grep -q "^ZERO-42" "$f" &&
+		grep -q "no --kernel given: booting the host's kernel /boot/Image-" "$f" &&
+		grep -q "root@default:" "$f" && [ -x $quick_home/.lvmm/default/virt/init ]; then
+		pass "$t"
+	else
+		fail "$t" "exit status $rc" "$f"
 	fi
 }
 
@@ -126,6 +147,7 @@ quick_snapshot_refused() {
 
 quick_suites() {
 	quick_shell_test
+	quick_no_arguments_test
 	quick_sandbox_test
 	quick_net_test
 	quick_snapshot_refused
