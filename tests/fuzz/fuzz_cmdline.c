@@ -30,8 +30,10 @@ static void check_config(const struct vm_config *cfg)
 		    (cfg->disks[i].serial && strlen(cfg->disks[i].serial) > 20))
 			abort();
 	for (unsigned int i = 0; i < cfg->nr_nets; i++)
-		if (!cfg->nets[i].tapif[0] || (cfg->nets[i].mac[0] & 1) ||
-		    cfg->nets[i].user || cfg->nets[i].nr_fwds)
+		/* A tap with its name and no forwards, or user mode with no tap. */
+		if ((cfg->nets[i].mac[0] & 1) || cfg->nets[i].nr_fwds > LVMM_MAX_HOSTFWDS ||
+		    (cfg->nets[i].user ? cfg->nets[i].tapif[0] != 0 :
+					 !cfg->nets[i].tapif[0] || cfg->nets[i].nr_fwds))
 			abort();
 	for (unsigned int i = 0; i < cfg->nr_vfio; i++)
 		if (!cfg->vfio[i].device || cfg->vfio[i].nr_keys > LVMM_MAX_GPIO_KEYS)
