@@ -60,7 +60,7 @@ SRCS := main.c options.c util.c \
 	vmm/vmm.c vmm/devices.c vmm/stats.c \
 	board/board.c \
 	boot/image.c boot/decompress.c boot/files.c \
-	kvm/vm.c kvm/vcpu.c kvm/mmio.c \
+	kvm/vm.c kvm/vcpu.c kvm/mmio.c kvm/dirty.c \
 	irq/irq.c irq/registry.c irq/model.c irq/fdt.c irq/routes.c irq/gic_regs.c \
 	irq/gicv2.c irq/gicv3.c irq/its.c \
 	timer/timer.c timer/fdt.c \
@@ -73,7 +73,7 @@ SRCS := main.c options.c util.c \
 	devices/vfio/pci.c devices/vfio/pci_cfg.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
-	migration/restore_apply.c \
+	migration/restore_apply.c migration/stream.c migration/migrate.c migration/incoming.c \
 	control/control.c control/requests.c \
 	sandbox/sandbox.c sandbox/seccomp.c \
 	quickguest/quick.c quickguest/guestfs.c
@@ -86,7 +86,8 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/m
 	devices/pci/config.c devices/pci/msix.c devices/pci/host.c \
 	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c devices/vfio/pci_cfg.c \
 	state/state.c migration/restore_config.c migration/restore.c control/control.c \
-	sandbox/sandbox.c quickguest/quick.c quickguest/guestfs.c
+	sandbox/sandbox.c quickguest/quick.c quickguest/guestfs.c \
+	migration/stream.c migration/incoming.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: install shell kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build

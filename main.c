@@ -4,6 +4,8 @@
  * only here are errors turned into exit statuses.
  */
 #include "control/control.h"
+#include "migration/migration.h"
+#include "migration/stream.h"
 #include "options.h"
 #include "quickguest/quick.h"
 #include "sandbox/sandbox.h"
@@ -91,7 +93,16 @@ static int print_reply(const char *verb, const char *reply, bool json)
 	}
 	json_get(reply, "name", name, sizeof(name));
 	json_get(reply, "state", state, sizeof(state));
-	if (json_get(reply, "snapshot", snap, sizeof(snap))) {
+	if (json_get(reply, "migrated", snap, sizeof(snap))) {
+		char rounds[16] = "?", bytes[32] = "0", down[32] = "?";
+
+		json_get(reply, "total_ms", ms, sizeof(ms));
+		json_get(reply, "rounds", rounds, sizeof(rounds));
+		json_get(reply, "bytes", bytes, sizeof(bytes));
+		json_get(reply, "downtime_ms", down, sizeof(down));
+		printf("%s: migrated to %s in %s ms (%s rounds, %.1f MiB sent), the guest paused %s ms; it runs on there\n",
+		       name, snap, ms, rounds, strtoull(bytes, NULL, 10) / 1048576.0, down);
+	} else if (json_get(reply, "snapshot", snap, sizeof(snap))) {
 		char bytes[32] = "0", pause[32] = "?";
 
 		json_get(reply, "snapshot_ms", ms, sizeof(ms));
@@ -219,17 +230,42 @@ static int cmd_control(int argc, char **argv)
 	const char *verb = argv[0];
 	bool json = take_flag(&argc, argv, "--json");
 	bool stop = !strcmp(verb, "snapshot") && take_flag(&argc, argv, "--stop");
-	bool snapshot = !strcmp(verb, "snapshot");
-	char req[PATH_MAX + 32], reply[8192], err[512], dir[PATH_MAX];
-	struct progress progress = { .tty = snapshot && isatty(STDERR_FILENO) };
+	bool snapshot = !strcmp(verb, "snapshot"), migrate = !strcmp(verb, "migrate");
+	char req[PATH_MAX + 32], reply[8192], err[1024], dir[PATH_MAX];
+	struct progress progress = { .tty = (snapshot || migrate) && isatty(STDERR_FILENO) };
+	unsigned long downtime = 300;
 	int ret;
 
-	if (argc != (snapshot ? 3 : 2) || argv[1][0] == '-' || (snapshot && argv[2][0] == '-')) {
+	for (int i = 1; migrate && i < argc; i++) {
+		char *end;
+
+		if (strcmp(argv[i], "--downtime"))
+			continue;
+		downtime = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+		if (i + 1 >= argc || *end || !downtime || downtime > 600000) {
+			fprintf(stderr, "lvmm migrate: --downtime needs milliseconds, 1 to 600000\n");
+			return EXIT_USAGE;
+		}
+		memmove(&argv[i], &argv[i + 2], (argc - i - 1) * sizeof(argv[0]));
+		argc -= 2;
+		break;
+	}
+	if (argc != (snapshot || migrate ? 3 : 2) || argv[1][0] == '-' ||
+	    ((snapshot || migrate) && argv[2][0] == '-')) {
 		fprintf(stderr, "Usage: lvmm %s NAME%s [--json]\n", verb,
-			snapshot ? " DIR [--stop]" : "");
+			snapshot ? " DIR [--stop]" : migrate ? " unix:PATH|tcp:ADDR:PORT [--downtime MS]" : "");
 		return EXIT_USAGE;
 	}
-	if (snapshot) {
+	if (migrate) {
+		struct mig_addr addr;
+
+		if (mig_addr_parse(argv[2], &addr, err, sizeof(err))) {
+			fprintf(stderr, "lvmm migrate: %s\n", err);
+			return EXIT_USAGE;
+		}
+		snprintf(req, sizeof(req), "migrate %d %lu %s", progress.tty ? 2 : 0, downtime,
+			 argv[2]);
+	} else if (snapshot) {
 		ret = absolute_dir(argv[2], dir, sizeof(dir));
 		if (ret) {
 			fprintf(stderr, "lvmm snapshot: %s: %s\n", argv[2],
@@ -312,8 +348,16 @@ static int cmd_restore(int argc, char **argv)
 {
 	char *args[64];
 
+	if (argc >= 3 && !strcmp(argv[1], "--incoming") && argc <= 60) {
+		/* lvmm restore --incoming URI ... is lvmm run --incoming URI ... */
+		args[0] = "run";
+		for (int i = 1; i < argc; i++)
+			args[i] = argv[i];
+		args[argc] = NULL;
+		return cmd_run(argc, args);
+	}
 	if (argc < 2 || argv[1][0] == '-' || argc > 60) {
-		fprintf(stderr, "Usage: lvmm restore DIR [--name NAME] [--clock resume|advance] [--copy-memory] [--stats] [--seccomp on|log|off]\n");
+		fprintf(stderr, "Usage: lvmm restore DIR|--incoming URI [--name NAME] [--clock resume|advance] [--copy-memory] [--stats] [--seccomp on|log|off]\n");
 		return EXIT_USAGE;
 	}
 	/* lvmm restore DIR ... is lvmm run --restore DIR ... */
@@ -346,6 +390,9 @@ static int exit_status(const struct vmm_result *res)
 	case VM_EXIT_STOPPED:
 		pr_info("%s: stopped", res->name);
 		return EXIT_GUEST_OFF;
+	case VM_EXIT_MIGRATED:
+		pr_info("%s: migrated: it runs on at the destination", res->name);
+		return EXIT_GUEST_OFF;
 	case VM_EXIT_SIGNAL:
 		pr_info("%s: stopped by signal %d (%s)", res->name, res->signo,
 			strsignal(res->signo));
@@ -361,7 +408,24 @@ struct quick_prepare {
 	struct vm_config *cfg;
 	struct quick_guest *quick;
 	char *const *sandbox_argv;
+	int incoming_fd;		/* --incoming: the source, told when we are ready */
+	char incoming_dir[PATH_MAX];	/* the received snapshot */
 };
+
+/* vmm_run's ready step for --incoming: the source may let its VM go now. */
+static int incoming_ready(void *ctx, char *err, size_t errlen)
+{
+	struct quick_prepare *p = ctx;
+	int ret = migrate_incoming_reply(p->incoming_fd, true, "");
+
+	p->incoming_fd = -1;
+	/* RAM is mapped from the received file: the names can go. */
+	migrate_incoming_cleanup(p->incoming_dir);
+	if (ret)
+		snprintf(err, errlen, "the migration's source is gone before it let go of the VM (%s): not starting a second copy",
+			 strerror(-ret));
+	return ret;
+}
 
 /* vmm_run's prepare step: the host can take the VM, now its directory. */
 static int prepare_quick_guest(void *ctx, char *err, size_t errlen)
@@ -412,14 +476,32 @@ static int run_vm(int argc, char **argv, char *const *sandbox_argv)
 		options_free(&cfg);
 		return EXIT_ERROR;
 	}
-	struct quick_prepare qp = { &cfg, &quick, sandbox_argv };
-	struct vmm_prepare prepare = { prepare_quick_guest, &qp };
+	struct quick_prepare qp = { &cfg, &quick, sandbox_argv, -1, "" };
+	struct vmm_prepare prepare = { prepare_quick_guest, NULL, &qp };
 
-	ret = vmm_run(&cfg, quick_guest_wanted(&cfg) ? &prepare : NULL, &res, err, sizeof(err));
+	if (cfg.incoming) {
+		/* A snapshot that arrives over the wire, then the normal restore. */
+		ret = migrate_incoming(cfg.incoming, qp.incoming_dir, sizeof(qp.incoming_dir),
+				       &qp.incoming_fd, err, sizeof(err));
+		if (ret) {
+			pr_err("incoming migration: %s", err);
+			options_free(&cfg);
+			return EXIT_ERROR;
+		}
+		cfg.restore_dir = qp.incoming_dir;
+		prepare = (struct vmm_prepare){ NULL, incoming_ready, &qp };
+	}
+	ret = vmm_run(&cfg, quick_guest_wanted(&cfg) || cfg.incoming ? &prepare : NULL, &res, err,
+		      sizeof(err));
 	options_free(&cfg);
 	if (ret) {
 		if (err[0])
 			pr_err("%s", err);
+		if (qp.incoming_fd >= 0) {
+			/* The source resumes its VM: nothing is lost. */
+			migrate_incoming_reply(qp.incoming_fd, false, err[0] ? err : "restore failed");
+			migrate_incoming_cleanup(qp.incoming_dir);
+		}
 		if (quick.sandbox_dir[0])	/* the command's files, never run */
 			quick_guest_sandbox_status(&quick, err, sizeof(err));
 		return EXIT_ERROR;
@@ -502,7 +584,7 @@ int main(int argc, char **argv)
 
 		return ret >= 0 ? ret : cmd_control(argc - 1, argv + 1);
 	}
-	if (!strcmp(argv[1], "snapshot"))
+	if (!strcmp(argv[1], "snapshot") || !strcmp(argv[1], "migrate"))
 		return cmd_control(argc - 1, argv + 1);
 	for (unsigned int i = 0; i < ARRAY_SIZE(lkvm_only_commands); i++) {
 		if (!strcmp(argv[1], lkvm_only_commands[i])) {

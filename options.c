@@ -98,6 +98,9 @@ void options_usage_run(FILE *out)
 "Snapshots (see also lvmm snapshot, lvmm restore):\n"
 "      --restore DIR        restore the snapshot in DIR instead of booting; the\n"
 "                           VM's configuration comes from the snapshot\n"
+"      --incoming unix:PATH|tcp:ADDR:PORT\n"
+"                           wait there for a VM that lvmm migrate sends, and\n"
+"                           run it once it is all here (as --restore does)\n"
 "      --clock MODE         guest time after a restore: resume (default: the\n"
 "                           counter goes on from where it stopped) or advance\n"
 "                           (it moves on by the time the VM was down)\n"
@@ -753,6 +756,7 @@ enum {
 	OPT_VFIO_PLATFORM,
 	OPT_VFIO_PCI,
 	OPT_RESTORE,
+	OPT_INCOMING,
 	OPT_CLOCK,
 	OPT_COPY_MEMORY,
 	OPT_SECCOMP,
@@ -777,6 +781,7 @@ static const struct option run_options[] = {
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "9p", required_argument, NULL, OPT_9P },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "copy-memory", no_argument, NULL, OPT_COPY_MEMORY },
 	{ "vfio-platform", required_argument, NULL, OPT_VFIO_PLATFORM },
@@ -918,6 +923,13 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 			if (parse_9p(cfg, optarg, err))
 				return OPTIONS_ERROR;
 			break;
+		case OPT_INCOMING:
+			if (!*optarg) {
+				fprintf(err, "lvmm: --incoming needs an address (unix:PATH or tcp:ADDR:PORT)\n");
+				return OPTIONS_ERROR;
+			}
+			cfg->incoming = optarg;
+			break;
 		case OPT_RESTORE:
 			if (!*optarg) {
 				fprintf(err, "lvmm: --restore needs a snapshot directory\n");
@@ -983,22 +995,26 @@ enum options_result options_parse_run(int argc, char **argv, struct vm_config *c
 		}
 	}
 	/* As with lkvm run, a word that is not an option is the kernel. */
-	if (optind < argc && !cfg->kernel && !cfg->restore_dir)
+	if (optind < argc && !cfg->kernel && !cfg->restore_dir && !cfg->incoming)
 		cfg->kernel = argv[optind++];
 	if (optind < argc) {
 		fprintf(err, "lvmm run: unexpected argument '%s' (see lvmm run --help)\n",
 			argv[optind]);
 		return OPTIONS_ERROR;
 	}
-	if (cfg->restore_dir) {
-		/* The snapshot brings its own configuration. */
+	if (cfg->restore_dir && cfg->incoming) {
+		fprintf(err, "lvmm: --restore and --incoming each bring the VM: give one\n");
+		return OPTIONS_ERROR;
+	}
+	if (cfg->restore_dir || cfg->incoming) {
+		/* The snapshot (or the migration) brings its own configuration. */
 		if (cfg->kernel || cfg->initrd || cfg->params || cfg->nr_disks || cfg->nr_nets ||
 		    cfg->rng || cfg->nr_shares || cfg->dump_dtb || cfg->mem_bytes != LVMM_DEFAULT_MEM_MIB * SZ_1M ||
 		    cfg->nr_cpus != LVMM_DEFAULT_CPUS || cfg->irqchip != IRQCHIP_AUTO ||
 		    cfg->console != CONSOLE_SERIAL || cfg->nodefaults || cfg->kaslr_seed || cfg->flat ||
 		    cfg->hugetlbfs ||
 		    cfg->virtio_transport_given) {
-			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore\n");
+			fprintf(err, "lvmm: a restored VM takes its kernel, memory, vCPUs, irqchip and devices from the snapshot: only --name, --clock, --copy-memory, --stats and --seccomp go with --restore or --incoming\n");
 			return OPTIONS_ERROR;
 		}
 	} else if (clock_given || cfg->copy_memory) {

@@ -99,6 +99,7 @@ struct vm_config {
 	bool name_given;	/* --name was on the command line */
 	bool stats;		/* print VMM timing/memory figures at exit */
 	const char *restore_dir; /* restore this snapshot instead of booting */
+	const char *incoming;	/* --incoming URI: take a migrated VM (migration/) */
 	enum clock_mode { CLOCK_RESUME = 0, CLOCK_ADVANCE } clock;
 	bool copy_memory;	/* restore: read all RAM now instead of lazily */
 	enum sandbox_mode seccomp;

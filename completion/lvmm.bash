@@ -16,7 +16,7 @@ _lvmm()
 	verb=${COMP_WORDS[1]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "run sandbox restore list pause resume stop snapshot help version --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "run sandbox restore list pause resume stop snapshot migrate help version --help --version" -- "$cur"))
 		return
 	fi
 	case "$verb" in
@@ -44,7 +44,7 @@ _lvmm()
 			return ;;
 		esac
 		COMPREPLY=($(compgen -W "--kernel --initrd --params --mem --cpus --irqchip --console
-			--virtio-transport --disk --network --rng --9p --hugetlbfs --restore --clock
+			--virtio-transport --disk --network --rng --9p --hugetlbfs --restore --incoming --clock
 			--copy-memory --name --vfio-platform --vfio-pci --nodefaults --loglevel --debug
 			--kaslr-seed --disable-mte --no-pvtime --no-dhcp --dump-dtb --stats
 			--stats-marker --seccomp --flat --help" -- "$cur"))
@@ -77,6 +77,13 @@ _lvmm()
 		2) COMPREPLY=($(compgen -W "$(_lvmm_vms)" -- "$cur")) ;;
 		3) COMPREPLY=($(compgen -d -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "--stop --json" -- "$cur")) ;;
+		esac
+		;;
+	migrate)
+		case "$COMP_CWORD" in
+		2) COMPREPLY=($(compgen -W "$(_lvmm_vms)" -- "$cur")) ;;
+		3) COMPREPLY=($(compgen -W "unix: tcp:" -- "$cur")) ;;
+		*) [ "$prev" = --downtime ] || COMPREPLY=($(compgen -W "--downtime --json" -- "$cur")) ;;
 		esac
 		;;
 	esac

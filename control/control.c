@@ -133,6 +133,26 @@ int control_parse_request(const char *line, struct control_req *req, char *err, 
 		req->dir = line + 11;
 		return 0;
 	}
+	if (!strncmp(line, "migrate ", 8)) {
+		/* "migrate FLAGS DOWNTIME_MS URI": FLAGS 0 or 2 (progress lines). */
+		const char *p = line + 8;
+		char *end;
+		unsigned long ms;
+
+		if ((p[0] != '0' && p[0] != '2') || p[1] != ' ')
+			goto bad_migrate;
+		ms = strtoul(p + 2, &end, 10);
+		if (end == p + 2 || *end != ' ' || !end[1] || ms < 1 || ms > 600000)
+			goto bad_migrate;
+		req->op = CONTROL_MIGRATE;
+		req->progress = p[0] == '2';
+		req->downtime_ms = (unsigned int)ms;
+		req->dir = end + 1;
+		return 0;
+bad_migrate:
+		snprintf(err, errlen, "bad request (migrate 0|2 DOWNTIME_MS URI)");
+		return -EINVAL;
+	}
 	snprintf(err, errlen, "unknown request");
 	return -EINVAL;
 }

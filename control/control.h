@@ -55,13 +55,15 @@ enum control_op {
 	CONTROL_RESUME,
 	CONTROL_STOP,
 	CONTROL_SNAPSHOT,	/* "snapshot 0-3 DIR": DIR absolute, 1 = stop after, 2 = progress */
+	CONTROL_MIGRATE,	/* "migrate 0|2 DOWNTIME_MS URI": 2 = progress */
 };
 
 struct control_req {
 	enum control_op op;
 	bool stop;
 	bool progress;		/* "# progress DONE TOTAL" lines before the reply */
-	const char *dir;	/* points into the request line */
+	const char *dir;	/* points into the request line; migrate: the URI */
+	unsigned int downtime_ms;	/* migrate */
 };
 
 /*

@@ -66,6 +66,26 @@ static void snapshot_request(struct vmm *v, const struct control_req *req, char 
 	reply_info(v, reply, size, extra);
 }
 
+static void migrate_request(struct vmm *v, const struct control_req *req, char *reply,
+			    size_t size, int fd)
+{
+	struct migrate_stats st;
+	char extra[1024], uri[512], err[1024] = "";
+
+	if (vmm_migrate(v, req->dir, req->downtime_ms, req->progress ? send_progress : NULL, &fd,
+			&st, err, sizeof(err))) {
+		reply_error(reply, size, err);
+		return;
+	}
+	json_escape(req->dir, uri, sizeof(uri));
+	snprintf(extra, sizeof(extra),
+		 ",\"migrated\":\"%s\",\"rounds\":%u,\"bytes\":%llu,\"total_ms\":%.1f,"
+		 "\"downtime_ms\":%.1f,\"last_dirty_bytes\":%llu,\"dirty_rate\":%.0f,\"stopping\":true",
+		 uri, st.rounds, (unsigned long long)st.bytes, st.total_ns / 1e6,
+		 st.downtime_ns / 1e6, (unsigned long long)st.last_dirty_bytes, st.dirty_rate);
+	reply_info(v, reply, size, extra);
+}
+
 void control_dispatch(void *ctx, const char *line, char *reply, size_t size, int fd)
 {
 	struct vmm *v = ctx;
@@ -98,6 +118,9 @@ void control_dispatch(void *ctx, const char *line, char *reply, size_t size, int
 		break;
 	case CONTROL_SNAPSHOT:
 		snapshot_request(v, &req, reply, size, fd);
+		break;
+	case CONTROL_MIGRATE:
+		migrate_request(v, &req, reply, size, fd);
 		break;
 	}
 }

@@ -53,6 +53,7 @@ enum vm_exit_reason {
 	VM_EXIT_SIGNAL,		/* SIGINT/SIGTERM/SIGHUP to lvmm */
 	VM_EXIT_ERROR,		/* a vCPU failed */
 	VM_EXIT_STOPPED,	/* "lvmm stop" or "snapshot --stop" */
+	VM_EXIT_MIGRATED,	/* "lvmm migrate": it runs on at the destination */
 };
 
 #define VM_MAX_EXTRA_SLOTS 32
@@ -62,6 +63,8 @@ struct vm {
 	int vm_fd;
 	size_t run_size;
 	struct guest_mem ram;
+	struct guest_dirty dirty;	/* lvmm's own writes to ram, while tracking */
+	bool dirty_manual;		/* KVM's log re-armed by KVM_CLEAR_DIRTY_LOG (dirty.c) */
 	struct guest_mem extra_slots[VM_MAX_EXTRA_SLOTS]; /* slot i + 1; size 0: free */
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;

@@ -180,7 +180,7 @@ int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
 		munmap(host, size);
 		return ret;
 	}
-	vm->ram = (struct guest_mem){ host, gpa, size };
+	vm->ram = (struct guest_mem){ host, gpa, size, &vm->dirty };
 	return 0;
 }
 
@@ -199,7 +199,7 @@ int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 			return -errno;
-		vm->extra_slots[i] = (struct guest_mem){ host, gpa, size };
+		vm->extra_slots[i] = (struct guest_mem){ host, gpa, size, NULL };
 		return 0;
 	}
 	return -ENOSPC;

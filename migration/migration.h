@@ -37,6 +37,49 @@ typedef void (*snapshot_progress)(void *ctx, uint64_t done, uint64_t total);
 int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress progress,
 		 void *pctx, struct snapshot_stats *stats, char *err, size_t errlen);
 
+/* Every device can be saved (else -EOPNOTSUPP, naming the one that cannot). */
+int snapshot_devices_check(struct vmm *v, char *err, size_t errlen);
+struct state_writer;
+/* Everything but RAM (configuration, vCPUs, vGIC, devices) into w; paused VM. */
+int snapshot_build_state(struct vmm *v, struct state_writer *w, char *err, size_t errlen);
+
+/* How a live migration went (migrate.c). */
+struct migrate_stats {
+	unsigned int rounds;		/* rounds of pages while the guest ran */
+	uint64_t bytes;			/* sent in all */
+	uint64_t total_ns, downtime_ns;	/* downtime: paused until the destination had it all */
+	uint64_t last_dirty_bytes;	/* the last running round's dirty set */
+	double dirty_rate;		/* bytes/s the guest dirtied in that round */
+};
+
+/*
+ * Move the running VM to the lvmm run --incoming at uri (unix:PATH or
+ * tcp:ADDR:PORT): its configuration first (refused there: nothing sent),
+ * RAM while it runs in rounds of dirty pages until what is left fits
+ * downtime_ms (or 30 rounds), then paused: the last pages and the state.
+ * Once the destination says it has the VM ready, this one ends (stopped,
+ * as by lvmm stop). Any failure before that resumes it as it was.
+ */
+int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
+		snapshot_progress progress, void *pctx, struct migrate_stats *stats, char *err,
+		size_t errlen);
+
+/*
+ * The destination: wait on uri for a migration and take it into a new
+ * directory under TMPDIR (a snapshot: memory, state), checking the
+ * configuration against this host when it comes. 0 with the directory in
+ * dir and the connection in *fd (for migrate_incoming_reply), or -errno:
+ * nothing was started (the source carries on).
+ */
+int migrate_incoming(const char *uri, char *dir, size_t dirlen, int *fd, char *err,
+		     size_t errlen);
+/* The same on a connection already made (the fuzzer's): the hello on. */
+int migrate_incoming_conn(int conn, char *dir, size_t dirlen, char *err, size_t errlen);
+/* Tell the source the VM is ready (it lets its copy go) or why not; closes fd. */
+int migrate_incoming_reply(int fd, bool ok, const char *msg);
+/* Remove the received files (the VM maps the memory file already). */
+void migrate_incoming_cleanup(const char *dir);
+
 /*
  * Restore, in bring-up order. restore_open: open and check cfg->restore_dir;
  * the snapshot's configuration (in rcfg) replaces the command line's but for

@@ -187,7 +187,7 @@ static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t e
 }
 
 /* Everything but RAM, into w. */
-static int build_state(struct vmm *v, struct state_writer *w, char *err, size_t errlen)
+int snapshot_build_state(struct vmm *v, struct state_writer *w, char *err, size_t errlen)
 {
 	uint64_t mpidrs[LVMM_MAX_CPUS];
 	struct device *dev;
@@ -301,7 +301,7 @@ static int write_snapshot(struct vmm *v, const char *dir, struct snap_out *out, 
 		return ret;
 	}
 	sw_init(&w);
-	ret = build_state(v, &w, err, errlen);
+	ret = snapshot_build_state(v, &w, err, errlen);
 	ret = ret ?: write_file(tmp, "memory", NULL, 0, v->vm.ram.host, v->vm.ram.size, out, err,
 				errlen);
 	ret = ret ?: write_file(tmp, "state", w.buf, w.len, NULL, 0, out, err, errlen);
@@ -327,10 +327,9 @@ static int write_snapshot(struct vmm *v, const char *dir, struct snap_out *out, 
 	return ret;
 }
 
-static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, size_t errlen)
+int snapshot_devices_check(struct vmm *v, char *err, size_t errlen)
 {
 	struct device *dev;
-	struct stat st;
 
 	device_for_each(&v->devices, dev) {
 		if (dev->no_snapshot) {
@@ -343,6 +342,16 @@ static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, si
 			return -EOPNOTSUPP;
 		}
 	}
+	return 0;
+}
+
+static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret = snapshot_devices_check(v, err, errlen);
+
+	if (ret)
+		return ret;
 	if (!dir[0]) {
 		snprintf(err, errlen, "snapshot needs a directory");
 		return -EINVAL;

@@ -19,7 +19,8 @@ bool quick_guest_wanted(const struct vm_config *cfg)
 {
 	const char *p = cfg->params;
 
-	if (cfg->nodefaults || cfg->restore_dir || cfg->initrd || cfg->nr_disks || cfg->flat)
+	if (cfg->nodefaults || cfg->restore_dir || cfg->incoming || cfg->initrd || cfg->nr_disks ||
+	    cfg->flat)
 		return false;
 	/* The user's own root= (an NFS root, a passed-through disk...) wins. */
 	for (; p && (p = strstr(p, "root=")); p++) {

@@ -204,6 +204,13 @@ static const int control_calls[] = {
 	SCMP_SYS(rseq),			/* the same */
 	SCMP_SYS(seccomp),		/* the new worker enters its own filter */
 	SCMP_SYS(prctl),		/* glibc names or sets up the new thread */
+	/* lvmm migrate: the connection to the destination, disks synced. */
+	SCMP_SYS(socket),
+	SCMP_SYS(connect),
+	SCMP_SYS(setsockopt),		/* TCP_NODELAY */
+	SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(sync),
 	END
 };
 static const unsigned long control_ioctls[] = {
@@ -213,6 +220,12 @@ static const unsigned long control_ioctls[] = {
 	KVM_GET_DEVICE_ATTR,		/* vGIC and ITS state */
 	KVM_SET_DEVICE_ATTR,		/* SAVE_PENDING_TABLES, ITS_SAVE_TABLES */
 	KVM_HAS_DEVICE_ATTR,
+	/* lvmm migrate: dirty tracking of guest RAM (kvm/dirty.c) */
+	KVM_SET_USER_MEMORY_REGION,
+	KVM_GET_DIRTY_LOG,
+	KVM_CLEAR_DIRTY_LOG,
+	KVM_CHECK_EXTENSION,
+	KVM_ENABLE_CAP,
 	0
 };
 

@@ -224,13 +224,17 @@ static int step_load_and_fdt(struct vmm *v, char *err, size_t errlen)
 	return ret;
 }
 
-static int step_start(struct vmm *v, enum irqchip_model model, char *err, size_t errlen)
+static int step_start(struct vmm *v, enum irqchip_model model, const struct vmm_prepare *prepare,
+		      char *err, size_t errlen)
 {
 	const struct vm_config *cfg = v->cfg;
 	int ret;
 
 	ret = vmm_devices_start(v, err, errlen);
 	ret = ret ?: control_start(v->control, cfg->name, control_dispatch, v, err, errlen);
+	/* All that can fail has passed: the caller's last word before the vCPUs run. */
+	if (!ret && prepare && prepare->ready)
+		ret = prepare->ready(prepare->ctx, err, errlen);
 	if (ret)
 		return ret;
 	/* Once the name is the VM's (a duplicate is refused without a banner). */
@@ -378,7 +382,7 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_prepare *prepare,
 	 * probes with a missing kernel and skips a test on another error).
 	 */
 	ret = step_kvm(&v, &model, err, errlen);
-	if (!v.restore && prepare)
+	if (!v.restore && prepare && prepare->fn)
 		ret = ret ?: prepare->fn(prepare->ctx, err, errlen);
 	if (!v.restore)
 		ret = ret ?: step_boot_files(&v, err, errlen);
@@ -394,7 +398,7 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_prepare *prepare,
 	if (ret)
 		goto out;
 	snprintf(res->name, sizeof(res->name), "%s", cfg->name);
-	ret = step_start(&v, model, err, errlen);
+	ret = step_start(&v, model, prepare, err, errlen);
 	if (ret)
 		goto out;
 	sandbox_enter(SANDBOX_MAIN);	/* every thread is started */

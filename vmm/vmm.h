@@ -27,13 +27,18 @@ struct vmm_result {
  * with the reason in err (empty when a device printed it already).
  */
 /*
- * A step of the caller's that needs the host checked first and must come
- * before the kernel and devices are set up (the quick guest's directory):
- * run once the host can take the VM, not for a restore. It may change the
- * configuration it was given (vmm_run's cfg). 0, or -errno with err set.
+ * Steps of the caller's in bring-up (either may be NULL; 0, or -errno with
+ * err set, which ends the bring-up):
+ * - fn needs the host checked first and must come before the kernel and
+ *   devices are set up (the quick guest's directory): run once the host
+ *   can take the VM, not for a restore. It may change the configuration
+ *   it was given (vmm_run's cfg).
+ * - ready comes when everything that can fail has passed, just before the
+ *   vCPUs start (an incoming migration tells its source to let go).
  */
 struct vmm_prepare {
 	int (*fn)(void *ctx, char *err, size_t errlen);
+	int (*ready)(void *ctx, char *err, size_t errlen);
 	void *ctx;
 };
 

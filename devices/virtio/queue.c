@@ -62,6 +62,7 @@ int virtq_enable(struct virtq *q, const struct guest_mem *mem)
 	q->desc = desc;
 	q->avail = avail;
 	q->used = used;
+	q->mem = mem;
 	/* A freshly enabled queue starts at index 0 on both rings (2.7.13). */
 	q->last_avail = 0;
 	q->used_idx = 0;
@@ -147,10 +148,19 @@ bool virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t len)
 	 */
 	if (!virtq_elem_live(q, e))
 		return false;
+	/*
+	 * What the device wrote (its buffers, then the used ring) is dirty for
+	 * a migration: KVM's log only sees the guest's writes. Marked before
+	 * the index publishes it, so a harvest that follows the guest's view
+	 * of the element never misses its pages.
+	 */
+	for (unsigned int i = e->n_out; i < e->n_out + e->n_in; i++)
+		guest_mem_mark_dirty(q->mem, e->iov[i].iov_base, e->iov[i].iov_len);
 	u = &q->used->ring[q->used_idx & (q->size - 1)];
 	u->id = e->head;
 	u->len = len;
 	q->used_idx++;
+	guest_mem_mark_dirty(q->mem, q->used, 6 + 8ULL * q->size);
 	/* The element must be visible before the index that publishes it. */
 	store_release(&q->used->idx, q->used_idx);
 	return true;

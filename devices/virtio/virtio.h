@@ -94,6 +94,7 @@ struct virtq {
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
+	const struct guest_mem *mem;	/* where the rings and buffers live */
 	uint64_t gen;
 	uint16_t last_avail;	/* next avail entry to take */
 	uint16_t used_idx;	/* our copy of used->idx */

@@ -348,6 +348,9 @@ section snapshot
 snapshot_suites
 section checkpoint
 . /e2e/l1-checkpoint.sh && checkpoint_suites	# interrupt and timer state across restores
+section migrate
+. /e2e/l1-migrate.sh
+migrate_suites
 
 # --- seccomp filters on every thread --------------------------------------
 section seccomp

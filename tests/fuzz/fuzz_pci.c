@@ -88,7 +88,7 @@ static int pf_create(struct pf *p, bool msi, void *ram)
 	char msg[256];
 
 	p->env = (struct device_env){
-		.mem = { ram, PF_RAM_GPA, PF_RAM_SIZE },
+		.mem = { ram, PF_RAM_GPA, PF_RAM_SIZE, NULL },
 		.ioeventfd = pf_ioeventfd,
 		.irqfd = pf_irqfd,
 		.ctx = &p->vm,

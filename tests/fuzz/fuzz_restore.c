@@ -99,7 +99,7 @@ static int devset_create(struct devset *set, const struct vm_config *cfg)
 {
 	struct uart_console_opts uopts = { .in_fd = -1, .out_fd = null_fd };
 	struct device_env env = {
-		.mem = { ram, RAM_GPA, RAM_SIZE },
+		.mem = { ram, RAM_GPA, RAM_SIZE, NULL },
 		.ioeventfd = env_ioeventfd,
 		.irqfd = env_irqfd,
 	};

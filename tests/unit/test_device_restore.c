@@ -160,7 +160,7 @@ static void wr(struct device *dev, uint64_t off, uint32_t v)
 static struct device *new_rng(void *ram, bool drive)
 {
 	struct device_env env = {
-		.mem = { ram, RAM_GPA, RAM_SIZE },
+		.mem = { ram, RAM_GPA, RAM_SIZE, NULL },
 		.ioeventfd = env_ioeventfd,
 		.irqfd = env_irqfd,
 	};

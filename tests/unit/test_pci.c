@@ -277,7 +277,7 @@ static bool vp_setup(struct vpfix *f, bool msi)
 	f->r.spi = 40;
 	f->ram = calloc(1, 0x10000);
 	f->env = (struct device_env){
-		.mem = { f->ram, 0x40000000, 0x10000 },
+		.mem = { f->ram, 0x40000000, 0x10000, NULL },
 		.ioeventfd = rec_ioeventfd, .irqfd = rec_irqfd, .ctx = &f->r,
 	};
 	if (msi) {

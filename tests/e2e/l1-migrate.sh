@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+# Live migration within one L1 host, sourced by l1-tests.sh (E2E_ONLY=
+# migrate runs only these): two lvmm processes, over a Unix socket and over
+# loopback TCP. The guest (guest-init's migrate mode) ticks, rewrites 8 MiB
+# of RAM in a loop checking each round's sha256 before the next, and reads
+# its disk (pages lvmm writes) checking those too:
+#
+# - it moves and carries on at the destination, with no MEM-BAD or DISK-BAD;
+#   the source exits 0 saying it migrated; the reply has rounds, bytes and
+#   the downtime;
+# - the source killed mid-transfer: the destination refuses to start;
+# - the destination killed mid-transfer: the source says so and its guest
+#   carries on.
+
+export LVMM_RUNTIME_DIR=/tmp/lvmm-run
+mt=/tmp/migrate
+# tcp: goes over loopback.
+ip link set lo up 2>/dev/null || ifconfig lo up
+
+migrate_setup() {
+	rm -rf $mt && mkdir -p $mt
+	head -c 4194304 /dev/urandom >$mt/disk.img
+}
+
+# migrate_source NAME MEM [IRQCHIP]: a source VM in the background ($src_pid,
+# output $mt/NAME.out).
+migrate_source() {
+	"$LVMM" run -k /Image -i /guest.cpio -m "$2" -d $mt/disk.img --name "$1" --irqchip "${3:-auto}" \
+		-p "$GUEST_PARAMS lvmm.mode=migrate" </dev/null >$mt/$1.out 2>&1 &
+	src_pid=$!
+	wait_for "^MEM-OK r=1" $mt/$1.out 180
+}
+
+# last_round FILE: the last MEM-OK round in FILE.
+last_round() { tr -d '\r' <"$1" | sed -n 's/^MEM-OK r=\([0-9]*\).*/\1/p' | tail -n 1; }
+
+migrate_moves_test() {
+	local kind=$1 uri=$2 irqchip=${3:-auto} t="$tag/migrate/$1-$3-moves-and-carries-on" r0 dst_pid rc
+	migrate_setup
+	if ! migrate_source msrc 256 "$irqchip"; then
+		fail "$t" "the source did not start" $mt/msrc.out
+		kill -9 $src_pid 2>/dev/null
+		return
+	fi
+	"$LVMM" run --incoming "$uri" --name mdst </dev/null >$mt/mdst.out 2>&1 &
+	dst_pid=$!
+	wait_for "waiting for a migration on" $mt/mdst.out 30
+	"$LVMM" migrate msrc "$uri" --json >$mt/reply.json 2>$mt/migrate.err
+	rc=$?
+	wait $src_pid
+	local src_rc=$?
+	r0=$(last_round $mt/msrc.out)
+	if [ $rc != 0 ] || ! grep -q '"ok":true' $mt/reply.json; then
+		fail "$t" "lvmm migrate: status $rc: $(cat $mt/migrate.err)" $mt/mdst.out
+	elif [ $src_rc != 0 ] || ! grep -q "msrc: migrated: it runs on at the destination" $mt/msrc.out; then
+		fail "$t" "the source's lvmm: status $src_rc" $mt/msrc.out
+	elif ! wait_for "^MEM-OK r=$((r0 + 2))" $mt/mdst.out 180; then
+		fail "$t" "the guest did not carry on at the destination (last round at the source $r0)" $mt/mdst.out
+	elif grep -q "BAD" $mt/mdst.out; then
+		fail "$t" "the guest found its memory or disk reads changed: $(grep BAD $mt/mdst.out | head -n 3)" $mt/mdst.out
+	else
+		pass "$t ($(tr ',' '\n' <$mt/reply.json | grep -E '"(rounds|downtime_ms|total_ms|bytes)"' | tr '\n' ' '))"
+	fi
+	"$LVMM" stop mdst >/dev/null 2>&1
+	wait $dst_pid 2>/dev/null
+	kill -9 $src_pid $dst_pid 2>/dev/null
+}
+
+# The source dies while RAM is on its way: the destination starts nothing.
+migrate_source_dies_test() {
+	local t="$tag/migrate/source-killed-destination-refuses" uri=unix:$mt/kill.sock dst_pid rc
+	migrate_setup
+	if ! migrate_source mkill 1024; then
+		fail "$t" "the source did not start" $mt/mkill.out
+		kill -9 $src_pid 2>/dev/null
+		return
+	fi
+	"$LVMM" run --incoming "$uri" --name mkilldst </dev/null >$mt/mkilldst.out 2>&1 &
+	dst_pid=$!
+	wait_for "waiting for a migration on" $mt/mkilldst.out 30
+	"$LVMM" migrate mkill "$uri" >/dev/null 2>&1 &
+	usleep 300000
+	kill -9 $src_pid
+	wait $dst_pid
+	rc=$?
+	if [ $rc = 1 ] && grep -q "the source went away before it sent everything" $mt/mkilldst.out &&
+		! grep -q "restored" $mt/mkilldst.out && ! ls -d /tmp/lvmm-incoming-* >/dev/null 2>&1; then
+		pass "$t"
+	else
+		fail "$t" "destination status $rc" $mt/mkilldst.out
+	fi
+}
+
+# The destination dies mid-transfer: the source carries on as before.
+migrate_destination_dies_test() {
+	local t="$tag/migrate/destination-killed-source-carries-on" uri=unix:$mt/kill2.sock dst_pid rc n0
+	migrate_setup
+	if ! migrate_source mkeep 1024; then
+		fail "$t" "the source did not start" $mt/mkeep.out
+		kill -9 $src_pid 2>/dev/null
+		return
+	fi
+	"$LVMM" run --incoming "$uri" --name mkeepdst </dev/null >$mt/mkeepdst.out 2>&1 &
+	dst_pid=$!
+	wait_for "waiting for a migration on" $mt/mkeepdst.out 30
+	"$LVMM" migrate mkeep "$uri" >$mt/keep.reply 2>&1 &
+	local mig_pid=$!
+	usleep 300000
+	kill -9 $dst_pid
+	wait $mig_pid
+	rc=$?
+	n0=$(last_round $mt/mkeep.out)
+	if [ $rc = 1 ] && grep -q "lvmm migrate: .*; the VM runs on here" $mt/keep.reply &&
+		wait_for "^MEM-OK r=$((n0 + 2))" $mt/mkeep.out 180 && ! grep -q BAD $mt/mkeep.out &&
+		"$LVMM" stop mkeep >/dev/null 2>&1; then
+		pass "$t ($(cat $mt/keep.reply))"
+	else
+		fail "$t" "lvmm migrate status $rc: $(cat $mt/keep.reply)" $mt/mkeep.out
+	fi
+	wait $src_pid 2>/dev/null
+	kill -9 $src_pid 2>/dev/null
+}
+
+migrate_suites() {
+	local m
+	for m in $models; do
+		[ "$m" = auto ] && continue
+		migrate_moves_test unix unix:$mt/mig.sock "$m"
+	done
+	migrate_moves_test tcp tcp:127.0.0.1:4444 auto
+	migrate_source_dies_test
+	migrate_destination_dies_test
+}
