@@ -48,6 +48,16 @@ struct vmm {
 	struct control *control;
 	pthread_mutex_t op_lock;
 	bool paused;
+
+	/*
+	 * Incremental snapshots (migration/snapshot.c): dirty tracking runs from
+	 * the first snapshot on; snap_dirty holds what was harvested and is not
+	 * in a snapshot yet. A diff goes only from the last snapshot taken.
+	 */
+	bool snap_tracking;
+	unsigned long *snap_dirty;
+	char last_snapshot[4096];
+	uint64_t last_snapshot_id;
 };
 
 #endif

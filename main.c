@@ -58,9 +58,14 @@ static void usage(FILE *out)
 "  pause NAME [--json]          stop NAME's vCPUs (its devices keep their state)\n"
 "  resume NAME [--json]         let them run again\n"
 "  stop NAME [--json]           end the VM (lvmm run exits with status 0)\n"
-"  snapshot NAME DIR [--stop] [--json]\n"
+"  snapshot NAME DIR [--stop] [--diff-from BASE] [--json]\n"
 "                               write a snapshot of NAME into the new directory\n"
-"                               DIR, then let it run on (or end it with --stop)\n"
+"                               DIR, then let it run on (or end it with --stop);\n"
+"                               --diff-from: only the pages dirtied since BASE,\n"
+"                               NAME's last snapshot (restore finds BASE)\n"
+"  migrate NAME URI [--downtime MS] [--json]\n"
+"                               move NAME, running, to the lvmm run --incoming\n"
+"                               URI (unix:PATH or tcp:ADDR:PORT) waits at\n"
 "  help                         show this help\n"
 "  version                      show the version\n"
 "\n"
@@ -231,11 +236,25 @@ static int cmd_control(int argc, char **argv)
 	bool json = take_flag(&argc, argv, "--json");
 	bool stop = !strcmp(verb, "snapshot") && take_flag(&argc, argv, "--stop");
 	bool snapshot = !strcmp(verb, "snapshot"), migrate = !strcmp(verb, "migrate");
-	char req[PATH_MAX + 32], reply[8192], err[1024], dir[PATH_MAX];
+	const char *diff_from = NULL;
+	char base[PATH_MAX];
+	char req[2 * PATH_MAX + 64], reply[8192], err[1024], dir[PATH_MAX];
 	struct progress progress = { .tty = (snapshot || migrate) && isatty(STDERR_FILENO) };
 	unsigned long downtime = 300;
 	int ret;
 
+	for (int i = 1; snapshot && i < argc; i++) {
+		if (strcmp(argv[i], "--diff-from"))
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "lvmm snapshot: --diff-from needs the last snapshot's directory\n");
+			return EXIT_USAGE;
+		}
+		diff_from = argv[i + 1];
+		memmove(&argv[i], &argv[i + 2], (argc - i - 1) * sizeof(argv[0]));
+		argc -= 2;
+		break;
+	}
 	for (int i = 1; migrate && i < argc; i++) {
 		char *end;
 
@@ -253,7 +272,7 @@ static int cmd_control(int argc, char **argv)
 	if (argc != (snapshot || migrate ? 3 : 2) || argv[1][0] == '-' ||
 	    ((snapshot || migrate) && argv[2][0] == '-')) {
 		fprintf(stderr, "Usage: lvmm %s NAME%s [--json]\n", verb,
-			snapshot ? " DIR [--stop]" : migrate ? " unix:PATH|tcp:ADDR:PORT [--downtime MS]" : "");
+			snapshot ? " DIR [--stop] [--diff-from BASE]" : migrate ? " unix:PATH|tcp:ADDR:PORT [--downtime MS]" : "");
 		return EXIT_USAGE;
 	}
 	if (migrate) {
@@ -274,6 +293,15 @@ static int cmd_control(int argc, char **argv)
 		}
 		/* On a terminal, the VM reports how far it got as it writes. */
 		snprintf(req, sizeof(req), "snapshot %d %s", stop | (progress.tty ? 2 : 0), dir);
+		if (diff_from) {
+			if (!realpath(diff_from, base)) {
+				fprintf(stderr, "lvmm snapshot: --diff-from %s: %s\n", diff_from,
+					strerror(errno));
+				return EXIT_ERROR;
+			}
+			snprintf(req, sizeof(req), "snapshot-diff %d %zu %s %s",
+				 stop | (progress.tty ? 2 : 0), strlen(base), base, dir);
+		}
 	} else {
 		snprintf(req, sizeof(req), "%s", verb);
 	}

@@ -76,7 +76,8 @@ _lvmm()
 		case "$COMP_CWORD" in
 		2) COMPREPLY=($(compgen -W "$(_lvmm_vms)" -- "$cur")) ;;
 		3) COMPREPLY=($(compgen -d -- "$cur")) ;;
-		*) COMPREPLY=($(compgen -W "--stop --json" -- "$cur")) ;;
+		*) if [ "$prev" = --diff-from ]; then COMPREPLY=($(compgen -d -- "$cur"));
+		   else COMPREPLY=($(compgen -W "--stop --diff-from --json" -- "$cur")); fi ;;
 		esac
 		;;
 	migrate)

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 /* "snapshot 1 " and any absolute path fit. */
-#define REQUEST_MAX (PATH_MAX + 64)
+#define REQUEST_MAX (2 * PATH_MAX + 64)	/* snapshot-diff: two paths */
 #define REPLY_MAX 8192
 
 int control_runtime_dir(char *buf, size_t len)
@@ -132,6 +132,30 @@ int control_parse_request(const char *line, struct control_req *req, char *err, 
 		req->progress = (line[9] - '0') & 2;
 		req->dir = line + 11;
 		return 0;
+	}
+	if (!strncmp(line, "snapshot-diff ", 14)) {
+		/* "snapshot-diff FLAGS LEN BASE DIR": both absolute, BASE LEN bytes. */
+		const char *p = line + 14;
+		char *end;
+		unsigned long len;
+
+		if (p[0] < '0' || p[0] > '3' || p[1] != ' ')
+			goto bad_diff;
+		len = strtoul(p + 2, &end, 10);
+		if (end == p + 2 || *end != ' ' || !len || len >= sizeof(req->diff_from) ||
+		    strnlen(end + 1, len + 1) < len + 1 || end[1] != '/' || end[1 + len] != ' ' ||
+		    end[2 + len] != '/')
+			goto bad_diff;
+		req->op = CONTROL_SNAPSHOT;
+		req->stop = (p[0] - '0') & 1;
+		req->progress = (p[0] - '0') & 2;
+		memcpy(req->diff_from, end + 1, len);
+		req->diff_from[len] = '\0';
+		req->dir = end + 2 + len;
+		return 0;
+bad_diff:
+		snprintf(err, errlen, "bad request (snapshot-diff 0-3 LEN ABSOLUTE-BASE ABSOLUTE-DIR)");
+		return -EINVAL;
 	}
 	if (!strncmp(line, "migrate ", 8)) {
 		/* "migrate FLAGS DOWNTIME_MS URI": FLAGS 0 or 2 (progress lines). */

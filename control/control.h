@@ -54,7 +54,8 @@ enum control_op {
 	CONTROL_PAUSE,
 	CONTROL_RESUME,
 	CONTROL_STOP,
-	CONTROL_SNAPSHOT,	/* "snapshot 0-3 DIR": DIR absolute, 1 = stop after, 2 = progress */
+	CONTROL_SNAPSHOT,	/* "snapshot 0-3 DIR": DIR absolute, 1 = stop after, 2 = progress;
+				 * "snapshot-diff 0-3 LEN BASE DIR": BASE (LEN bytes) the last one */
 	CONTROL_MIGRATE,	/* "migrate 0|2 DOWNTIME_MS URI": 2 = progress */
 };
 
@@ -64,6 +65,7 @@ struct control_req {
 	bool progress;		/* "# progress DONE TOTAL" lines before the reply */
 	const char *dir;	/* points into the request line; migrate: the URI */
 	unsigned int downtime_ms;	/* migrate */
+	char diff_from[4096];	/* snapshot-diff: BASE ("" for a full snapshot) */
 };
 
 /*

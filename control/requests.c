@@ -53,7 +53,8 @@ static void snapshot_request(struct vmm *v, const struct control_req *req, char 
 	struct snapshot_stats st;
 	char extra[4300], dir[4096], err[512] = "";
 
-	if (vmm_snapshot(v, req->dir, req->stop, req->progress ? send_progress : NULL, &fd, &st,
+	if (vmm_snapshot(v, req->dir, req->stop, req->diff_from[0] ? req->diff_from : NULL,
+			 req->progress ? send_progress : NULL, &fd, &st,
 			 err, sizeof(err))) {
 		reply_error(reply, size, err);
 		return;

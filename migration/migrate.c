@@ -196,6 +196,8 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 	ret = ret ?: snapshot_devices_check(v, err, errlen);
 	if (ret)
 		goto out;
+	/* Its harvests would take what incremental snapshots wait for: they start over. */
+	v->last_snapshot[0] = '\0';
 	s.page = (uint64_t)sysconf(_SC_PAGESIZE);
 	s.npages = dirty_pages(&v->vm);
 	bitmap = calloc(dirty_bitmap_longs(&v->vm), sizeof(unsigned long));
@@ -298,8 +300,10 @@ out:
 		size_t n = strlen(err);
 
 		snprintf(err + n, errlen - n, "; the VM runs on here");
-		if (tracking)
+		if (tracking) {
 			dirty_stop(&v->vm);
+			v->snap_tracking = false;
+		}
 		if (quiesced)
 			unquiesce(v);
 		if (paused_here)

@@ -32,9 +32,11 @@ typedef void (*snapshot_progress)(void *ctx, uint64_t done, uint64_t total);
 /*
  * Pause, quiesce devices, flush KVM state into RAM, write DIR, then resume
  * (or, with stop, end the VM). A failure leaves the VM as it was. progress
- * may be NULL; stats is filled on success.
+ * may be NULL; stats is filled on success. diff_from (NULL: a full one):
+ * the last snapshot this VM wrote; only the pages dirtied since go in DIR.
  */
-int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress progress,
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, const char *diff_from,
+		 snapshot_progress progress,
 		 void *pctx, struct snapshot_stats *stats, char *err, size_t errlen);
 
 /* Every device can be saved (else -EOPNOTSUPP, naming the one that cannot). */

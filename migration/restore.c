@@ -118,6 +118,10 @@ int snapshot_open(const char *dir, struct snapshot_image *img, char *err, size_t
 		goto fail;
 	}
 	img->mem_size = st.st_size;
+	/* A diff: its bases are there and are the snapshots it was taken from. */
+	ret = diff_check_chain(dir, img->mem_size, err, errlen);
+	if (ret)
+		goto fail;
 	return 0;
 fail:
 	snapshot_close(img);
@@ -134,8 +138,59 @@ void snapshot_close(struct snapshot_image *img)
 	img->mem_fd = -1;
 }
 
+static int map_memory_fd(int fd, uint64_t size, bool copy, void **host, char *err,
+			 size_t errlen);
+
+/* A diff: its base's memory (itself perhaps a diff), then its own pages over it. */
+static int map_chain(const char *dir, uint64_t size, bool copy, void **host, int depth,
+		     char *err, size_t errlen)
+{
+	char base[PATH_MAX], path[PATH_MAX + 8];
+	uint64_t id;
+	int ret = diff_read_base(dir, base, sizeof(base), &id, err, errlen);
+
+	if (ret == -ENOENT) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/memory", dir);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			return ret;
+		}
+		ret = map_memory_fd(fd, size, copy, host, err, errlen);
+		close(fd);
+		return ret;
+	}
+	if (ret)
+		return ret;
+	if (depth >= DIFF_MAX_DEPTH) {
+		snprintf(err, errlen, "%s: more than %d diffs in a row", dir, DIFF_MAX_DEPTH);
+		return -ELOOP;
+	}
+	ret = map_chain(base, size, copy, host, depth + 1, err, errlen);
+	if (ret)
+		return ret;
+	ret = diff_apply(dir, *host, size, err, errlen);
+	if (ret)
+		munmap(*host, size);
+	return ret;
+}
+
 int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char *err,
 			size_t errlen)
+{
+	char base[PATH_MAX];
+	uint64_t id;
+
+	if (diff_read_base(img->dir, base, sizeof(base), &id, err, errlen) != -ENOENT)
+		return map_chain(img->dir, img->mem_size, copy, host, 0, err, errlen);
+	return map_memory_fd(img->mem_fd, img->mem_size, copy, host, err, errlen);
+}
+
+static int map_memory_fd(int fd, uint64_t size, bool copy, void **host, char *err,
+			 size_t errlen)
 {
 	void *p;
 
@@ -144,8 +199,8 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 		 * Copy-on-write and lazy: pages come from the file as the guest
 		 * touches them, and the snapshot is never written.
 		 */
-		p = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
-			 img->mem_fd, 0);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+			 fd, 0);
 		if (p == MAP_FAILED) {
 			int ret = -errno;
 
@@ -155,7 +210,7 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 		*host = p;
 		return 0;
 	}
-	p = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
 		int ret = -errno;
@@ -164,16 +219,16 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 		return ret;
 	}
 	/* Read only the data ranges: holes are zero pages already. */
-	for (off_t off = 0; off < (off_t)img->mem_size;) {
-		off_t data = lseek(img->mem_fd, off, SEEK_DATA), hole;
+	for (off_t off = 0; off < (off_t)size;) {
+		off_t data = lseek(fd, off, SEEK_DATA), hole;
 
 		if (data < 0)
 			break;
-		hole = lseek(img->mem_fd, data, SEEK_HOLE);
+		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
-			hole = img->mem_size;
+			hole = size;
 		while (data < hole) {
-			ssize_t n = pread(img->mem_fd, (char *)p + data, hole - data, data);
+			ssize_t n = pread(fd, (char *)p + data, hole - data, data);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -182,7 +237,7 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 
 				snprintf(err, errlen, "reading the memory file: %s",
 					 n < 0 ? strerror(-ret) : "short read");
-				munmap(p, img->mem_size);
+				munmap(p, size);
 				return ret;
 			}
 			data += n;

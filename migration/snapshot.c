@@ -3,6 +3,7 @@
 #include "migration.h"
 #include "snapshot.h"
 #include "../irq/irq.h"
+#include "../kvm/dirty.h"
 #include "../machine.h"
 #include "../timer/timer.h"
 #include "../util.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,6 +225,8 @@ struct snap_out {
 	snapshot_progress progress;
 	void *pctx;
 	uint64_t bytes;
+	const char *diff_from;	/* a diff of this snapshot (NULL: full) */
+	uint64_t id;		/* this snapshot's, for DIR/id */
 };
 
 static int write_file(const char *dir, const char *name, const void *buf, size_t len,
@@ -252,6 +256,66 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
 	return ret;
 }
 
+static int write_text(const char *dir, const char *name, const char *text, char *err,
+		      size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ret = fd < 0 ? -errno : write_all(fd, text, strlen(text));
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		snprintf(err, errlen, "writing %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* A diff's memory (only the dirty pages), its page bitmap and its base. */
+static int write_diff(struct vmm *v, const char *tmp, struct snap_out *out, char *err,
+		      size_t errlen)
+{
+	const uint8_t *ram = v->vm.ram.host;
+	uint64_t pages = v->vm.ram.size >> 12, longs = dirty_bitmap_longs(&v->vm);
+	char path[PATH_MAX + 16], base[4200];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/memory", tmp);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)v->vm.ram.size) < 0)
+		ret = -errno;
+	for (uint64_t pg = 0; !ret && pg < pages; pg++) {
+		if (!((v->snap_dirty[pg / 64] >> (pg % 64)) & 1))
+			continue;
+		if (pwrite(fd, ram + pg * 4096, 4096, (off_t)(pg * 4096)) != 4096)
+			ret = -errno ?: -EIO;
+		out->bytes += 4096;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		snprintf(err, errlen, "writing %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "%s/dirty", tmp);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ret = fd < 0 ? -errno : write_all(fd, v->snap_dirty, longs * sizeof(unsigned long));
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		snprintf(err, errlen, "writing %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	snprintf(base, sizeof(base), "lvmm-diff 1\n%016llx\n%s\n",
+		 (unsigned long long)v->last_snapshot_id, out->diff_from);
+	return write_text(tmp, "base", base, err, errlen);
+}
+
 static int fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -270,10 +334,12 @@ static void remove_tmp(const char *tmp)
 {
 	char path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/memory", tmp);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/state", tmp);
-	unlink(path);
+	static const char *const names[] = { "memory", "state", "id", "dirty", "base" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp, names[i]);
+		unlink(path);
+	}
 	rmdir(tmp);
 }
 
@@ -301,10 +367,23 @@ static int write_snapshot(struct vmm *v, const char *dir, struct snap_out *out, 
 		return ret;
 	}
 	sw_init(&w);
+	/* The state first: saving the vGIC and ITS writes tables into RAM. */
 	ret = snapshot_build_state(v, &w, err, errlen);
-	ret = ret ?: write_file(tmp, "memory", NULL, 0, v->vm.ram.host, v->vm.ram.size, out, err,
-				errlen);
+	/* What changed since the last snapshot: for a diff now, kept for the next one. */
+	if (!ret && v->snap_tracking)
+		ret = dirty_harvest(&v->vm, v->snap_dirty, err, errlen);
+	if (!ret && out->diff_from)
+		ret = write_diff(v, tmp, out, err, errlen);
+	else
+		ret = ret ?: write_file(tmp, "memory", NULL, 0, v->vm.ram.host, v->vm.ram.size, out,
+					err, errlen);
 	ret = ret ?: write_file(tmp, "state", w.buf, w.len, NULL, 0, out, err, errlen);
+	if (!ret) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "%016llx\n", (unsigned long long)out->id);
+		ret = write_text(tmp, "id", id, err, errlen);
+	}
 	sw_free(&w);
 	if (!ret) {
 		ret = fsync_dir(tmp);
@@ -363,10 +442,55 @@ static int check_snapshot_possible(struct vmm *v, const char *dir, char *err, si
 	return 0;
 }
 
-int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress progress,
-		 void *pctx, struct snapshot_stats *stats, char *err, size_t errlen)
+/* --diff-from BASE: only from the last snapshot, with tracking on since then. */
+static int check_diff(struct vmm *v, const char *base, char *err, size_t errlen)
 {
-	struct snap_out out = { .progress = progress, .pctx = pctx };
+	if (sysconf(_SC_PAGESIZE) != 4096) {
+		snprintf(err, errlen, "incremental snapshots need a host with 4 KiB pages");
+		return -EOPNOTSUPP;
+	}
+	if (!v->snap_tracking || !v->last_snapshot[0]) {
+		snprintf(err, errlen,
+			 "--diff-from %s: this VM has no snapshot to diff from since it started (or since a migration attempt): take a full one first",
+			 base);
+		return -ENOENT;
+	}
+	if (strcmp(base, v->last_snapshot)) {
+		snprintf(err, errlen, "--diff-from %s: a diff goes from this VM's last snapshot, %s",
+			 base, v->last_snapshot);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* After a snapshot: what it holds is no longer pending; tracking is on from here. */
+static void after_snapshot(struct vmm *v, const char *dir, uint64_t id)
+{
+	char err[256];
+
+	if (!v->snap_dirty)
+		v->snap_dirty = calloc(dirty_bitmap_longs(&v->vm), sizeof(unsigned long));
+	if (!v->snap_dirty) {
+		v->last_snapshot[0] = '\0';
+		return;		/* later diffs are refused: take full snapshots */
+	}
+	memset(v->snap_dirty, 0, dirty_bitmap_longs(&v->vm) * sizeof(unsigned long));
+	if (!v->snap_tracking) {
+		if (dirty_start(&v->vm, err, sizeof(err))) {
+			v->last_snapshot[0] = '\0';
+			return;
+		}
+		v->snap_tracking = true;
+	}
+	snprintf(v->last_snapshot, sizeof(v->last_snapshot), "%s", dir);
+	v->last_snapshot_id = id;
+}
+
+int vmm_snapshot(struct vmm *v, const char *dir, bool stop, const char *diff_from,
+		 snapshot_progress progress, void *pctx, struct snapshot_stats *stats, char *err,
+		 size_t errlen)
+{
+	struct snap_out out = { .progress = progress, .pctx = pctx, .diff_from = diff_from };
 	uint64_t t0;
 	bool was_paused;
 	struct device *dev;
@@ -374,8 +498,11 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress pr
 
 	pthread_mutex_lock(&v->op_lock);
 	ret = check_snapshot_possible(v, dir, err, errlen);
+	ret = ret ?: diff_from ? check_diff(v, diff_from, err, errlen) : 0;
 	if (ret)
 		goto out;
+	if (getrandom(&out.id, sizeof(out.id), 0) != sizeof(out.id))
+		out.id = now_ns();
 	was_paused = v->paused;
 	t0 = now_ns();
 	if (!was_paused)
@@ -386,6 +513,8 @@ int vmm_snapshot(struct vmm *v, const char *dir, bool stop, snapshot_progress pr
 			dev->ops->quiesce(dev);
 	ret = irqchip_flush_to_ram(v->irqchip, err, errlen);
 	ret = ret ?: write_snapshot(v, dir, &out, err, errlen);
+	if (!ret)
+		after_snapshot(v, dir, out.id);
 	device_for_each(&v->devices, dev) {
 		if (dev->ops->unquiesce && dev->ops->unquiesce(dev))
 			pr_warn("%s: could not restart after the snapshot", dev->name);

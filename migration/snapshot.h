@@ -68,6 +68,20 @@ int snapshot_map_memory(struct snapshot_image *img, bool copy, void **host, char
 int memory_save(int fd, const void *ram, uint64_t size, uint64_t *written,
 		void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx);
 
+/* Incremental snapshots (diff.c: the files of a diff). */
+#define DIFF_MAX_DEPTH 32
+/* DIR/id: 0, or -errno (a snapshot from before ids, or none). */
+int snapshot_id_read(const char *dir, uint64_t *id);
+/* The text of DIR/base: the base's directory and id. 0 or -EINVAL. Pure. */
+int diff_base_parse(const char *text, char *base, size_t len, uint64_t *id);
+/* DIR's base, if DIR is a diff: 0, -ENOENT (a full snapshot), or -EINVAL. */
+int diff_read_base(const char *dir, char *base, size_t len, uint64_t *id, char *err,
+		   size_t errlen);
+/* Every base of a chain there, with the id its diff names and the same RAM size. */
+int diff_check_chain(const char *dir, uint64_t mem_size, char *err, size_t errlen);
+/* DIR's pages (its dirty bitmap) read over ram. */
+int diff_apply(const char *dir, void *ram, uint64_t size, char *err, size_t errlen);
+
 /* Section "vm" keys. */
 enum {
 	VM_KEY_MEM = 1, VM_KEY_CPUS, VM_KEY_IRQCHIP, VM_KEY_CONSOLE, VM_KEY_NR_IRQS,

@@ -56,7 +56,7 @@ migrate_moves_test() {
 		fail "$t" "the source's lvmm: status $src_rc" $mt/msrc.out
 	elif ! wait_for "^MEM-OK r=$((r0 + 2))" $mt/mdst.out 180; then
 		fail "$t" "the guest did not carry on at the destination (last round at the source $r0)" $mt/mdst.out
-	elif grep -q "BAD" $mt/mdst.out; then
+	elif grep -qE "BAD|FAILED" $mt/mdst.out; then
 		fail "$t" "the guest found its memory or disk reads changed: $(grep BAD $mt/mdst.out | head -n 3)" $mt/mdst.out
 	else
 		pass "$t ($(tr ',' '\n' <$mt/reply.json | grep -E '"(rounds|downtime_ms|total_ms|bytes)"' | tr '\n' ' '))"
@@ -121,6 +121,54 @@ migrate_destination_dies_test() {
 	kill -9 $src_pid 2>/dev/null
 }
 
+# Incremental snapshots: a full one, then diffs of the last, each holding
+# only what the guest (and lvmm, for its disk reads) dirtied; the chain
+# restores and the guest carries on; a wrong or missing base is refused.
+incremental_snapshot_test() {
+	local t="$tag/snapshot/incremental-diffs-restore" r0 full d1 d2 pid
+	migrate_setup
+	rm -rf $mt/s0 $mt/s1 $mt/s2 $mt/sx $mt/s1.moved
+	if ! migrate_source minc 256; then
+		fail "$t" "the VM did not start" $mt/minc.out
+		kill -9 $src_pid 2>/dev/null
+		return
+	fi
+	"$LVMM" snapshot minc $mt/s0 >$mt/inc.log 2>&1 || { fail "$t" "full snapshot: $(cat $mt/inc.log)"; kill -9 $src_pid; return; }
+	r0=$(last_round $mt/minc.out)
+	wait_for "^MEM-OK r=$((r0 + 1))" $mt/minc.out 120
+	"$LVMM" snapshot minc $mt/s1 --diff-from $mt/s0 >>$mt/inc.log 2>&1 || { fail "$t" "diff 1: $(cat $mt/inc.log)"; kill -9 $src_pid; return; }
+	# Only from the last snapshot: s0 is not any more.
+	"$LVMM" snapshot minc $mt/sx --diff-from $mt/s0 >$mt/incx.log 2>&1
+	local wrong=$?
+	r0=$(last_round $mt/minc.out)
+	wait_for "^MEM-OK r=$((r0 + 1))" $mt/minc.out 120
+	"$LVMM" snapshot minc $mt/s2 --diff-from $mt/s1 --stop >>$mt/inc.log 2>&1 || { fail "$t" "diff 2: $(cat $mt/inc.log)"; kill -9 $src_pid; return; }
+	wait $src_pid
+	r0=$(last_round $mt/minc.out)
+	full=$(du -k $mt/s0/memory | cut -f1)
+	d1=$(du -k $mt/s1/memory | cut -f1)
+	d2=$(du -k $mt/s2/memory | cut -f1)
+	"$LVMM" restore $mt/s2 --name minc2 </dev/null >$mt/minc2.out 2>&1 &
+	pid=$!
+	if [ $wrong = 0 ] || ! grep -q "a diff goes from this VM's last snapshot, $mt/s1" $mt/incx.log; then
+		fail "$t" "a diff from an older snapshot was not refused: $(cat $mt/incx.log)"
+	elif [ $((d1 * 2)) -ge "$full" ] || [ $((d2 * 2)) -ge "$full" ]; then
+		fail "$t" "diffs not smaller than half the full one: full ${full} KiB, diffs ${d1} and ${d2} KiB"
+	elif ! wait_for "^MEM-OK r=$((r0 + 2))" $mt/minc2.out 180; then
+		fail "$t" "the restored chain did not carry on (last round $r0)" $mt/minc2.out
+	elif grep -qE "BAD|FAILED" $mt/minc2.out; then
+		fail "$t" "the guest found its memory or disk reads changed" $mt/minc2.out
+	else
+		pass "$t (full ${full} KiB, diffs ${d1} and ${d2} KiB)"
+	fi
+	"$LVMM" stop minc2 >/dev/null 2>&1
+	wait $pid 2>/dev/null
+	# The base gone: refused before anything starts.
+	mv $mt/s1 $mt/s1.moved
+	expect_error "$tag/snapshot/incremental-base-missing" 1 "is a diff of $mt/s1, which is missing" \
+		restore $mt/s2 --name minc3
+}
+
 migrate_suites() {
 	local m
 	for m in $models; do
@@ -130,4 +178,5 @@ migrate_suites() {
 	migrate_moves_test tcp tcp:127.0.0.1:4444 auto
 	migrate_source_dies_test
 	migrate_destination_dies_test
+	incremental_snapshot_test
 }

@@ -225,7 +225,7 @@ TEST(control_socket_progress)
  */
 TEST(control_socket_long_request_refused)
 {
-	size_t len = PATH_MAX + 2000;
+	size_t len = 2 * PATH_MAX + 2000;	/* beyond REQUEST_MAX (two paths) */
 	char *line = malloc(len + 1), err[512], reply[512];
 	struct seen seen = { 0 };
 	struct control c;

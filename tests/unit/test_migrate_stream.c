@@ -8,6 +8,7 @@
 #include "test.h"
 #include "../../control/control.h"
 #include "../../migration/migration.h"
+#include "../../migration/snapshot.h"
 #include "../../migration/stream.h"
 
 #include <errno.h>
@@ -151,4 +152,49 @@ TEST(migrate_incoming_cut_short_leaves_nothing)
 	/* Not even a whole hello. */
 	CHECK_EQ_INT(take(buf, 10, dir, err), -EPIPE);
 	CHECK_CONTAINS(err, "no hello");
+}
+
+TEST(snapshot_diff_base_file)
+{
+	char base[64];
+	uint64_t id;
+
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 1\n0123456789abcdef\n/snaps/s0\n", base,
+				     sizeof(base), &id), 0);
+	CHECK_STR(base, "/snaps/s0");
+	CHECK_EQ_U64(id, 0x0123456789abcdefULL);
+	/* Relative, empty, trailing text, short id, another version: refused. */
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 1\n0123456789abcdef\nsnaps/s0\n", base,
+				     sizeof(base), &id), -EINVAL);
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 1\n0123456789abcdef\n\n", base, sizeof(base), &id),
+		     -EINVAL);
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 1\n0123456789abcdef\n/s0\nmore", base,
+				     sizeof(base), &id), -EINVAL);
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 1\n0123\n/s0\n", base, sizeof(base), &id), -EINVAL);
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 2\n0123456789abcdef\n/s0\n", base, sizeof(base),
+				     &id), -EINVAL);
+	/* A base path longer than the buffer. */
+	CHECK_EQ_INT(diff_base_parse("lvmm-diff 1\n0123456789abcdef\n/0123456789012345678901234567890123456789012345678901234567890123456789\n",
+				     base, sizeof(base), &id), -EINVAL);
+}
+
+TEST(snapshot_diff_control_request)
+{
+	struct control_req req;
+	char err[256];
+
+	CHECK_EQ_INT(control_parse_request("snapshot-diff 2 8 /snaps/0 /snaps/1 b", &req, err,
+					   sizeof(err)), 0);
+	CHECK(req.op == CONTROL_SNAPSHOT && req.progress && !req.stop);
+	CHECK_STR(req.diff_from, "/snaps/0");
+	CHECK_STR(req.dir, "/snaps/1 b");
+	/* The length must land on the space before an absolute DIR. */
+	CHECK_EQ_INT(control_parse_request("snapshot-diff 0 9 /snaps/0 /snaps/1", &req, err,
+					   sizeof(err)), -EINVAL);
+	CHECK_EQ_INT(control_parse_request("snapshot-diff 0 7 /snaps/0 /snaps/1", &req, err,
+					   sizeof(err)), -EINVAL);
+	CHECK_EQ_INT(control_parse_request("snapshot-diff 0 99 /snaps/0 /snaps/1", &req, err,
+					   sizeof(err)), -EINVAL);
+	CHECK_EQ_INT(control_parse_request("snapshot 0 /s", &req, err, sizeof(err)), 0);
+	CHECK_STR(req.diff_from, "");
 }
