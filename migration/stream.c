@@ -119,15 +119,24 @@ int mig_record_check(const struct mig_record *r, uint64_t ram_size, char *err, s
 	return -EPROTO;
 }
 
-int mig_connect(const struct mig_addr *a, char *err, size_t errlen)
+/* A stream socket of the address's family, or -errno with err. */
+static int mig_socket(const struct mig_addr *a, char *err, size_t errlen)
 {
-	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, ret;
+	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", a->text, strerror(-ret));
-		return ret;
+		fd = -errno;
+		snprintf(err, errlen, "%s: %s", a->text, strerror(-fd));
 	}
+	return fd;
+}
+
+int mig_connect(const struct mig_addr *a, char *err, size_t errlen)
+{
+	int fd = mig_socket(a, err, errlen), one = 1, ret;
+
+	if (fd < 0)
+		return fd;
 	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot reach the destination %s: %s (is lvmm run --incoming waiting there?)",
@@ -142,13 +151,10 @@ int mig_connect(const struct mig_addr *a, char *err, size_t errlen)
 
 int mig_listen(const struct mig_addr *a, char *err, size_t errlen)
 {
-	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, ret;
+	int fd = mig_socket(a, err, errlen), one = 1, ret;
 
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", a->text, strerror(-ret));
-		return ret;
-	}
+	if (fd < 0)
+		return fd;
 	if (a->sa.ss_family == AF_UNIX)
 		unlink(((const struct sockaddr_un *)&a->sa)->sun_path);
 	else

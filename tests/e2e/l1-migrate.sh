@@ -31,6 +31,20 @@ migrate_source() {
 	wait_for "^MEM-OK r=1" $mt/$1.out 180
 }
 
+# migrate_pair TEST SRC MEM URI: a source SRC of MEM MiB running its loop,
+# and an lvmm run --incoming URI (named SRCdst, $dst_pid) waiting for it;
+# false (the test failed) if either did not come up.
+migrate_pair() {
+	if ! migrate_source "$2" "$3"; then
+		fail "$1" "the source did not start" $mt/$2.out
+		kill -9 $src_pid 2>/dev/null
+		return 1
+	fi
+	"$LVMM" run --incoming "$4" --name "$2dst" </dev/null >$mt/$2dst.out 2>&1 &
+	dst_pid=$!
+	wait_for "waiting for a migration on" $mt/$2dst.out 30
+}
+
 # last_round FILE: the last MEM-OK round in FILE.
 last_round() { tr -d '\r' <"$1" | sed -n 's/^MEM-OK r=\([0-9]*\).*/\1/p' | tail -n 1; }
 
@@ -68,16 +82,9 @@ migrate_moves_test() {
 
 # The source dies while RAM is on its way: the destination starts nothing.
 migrate_source_dies_test() {
-	local t="$tag/migrate/source-killed-destination-refuses" uri=unix:$mt/kill.sock dst_pid rc
+	local t="$tag/migrate/source-killed-destination-refuses" uri=unix:$mt/kill.sock rc
 	migrate_setup
-	if ! migrate_source mkill 1024; then
-		fail "$t" "the source did not start" $mt/mkill.out
-		kill -9 $src_pid 2>/dev/null
-		return
-	fi
-	"$LVMM" run --incoming "$uri" --name mkilldst </dev/null >$mt/mkilldst.out 2>&1 &
-	dst_pid=$!
-	wait_for "waiting for a migration on" $mt/mkilldst.out 30
+	migrate_pair "$t" mkill 1024 "$uri" || return
 	"$LVMM" migrate mkill "$uri" >/dev/null 2>&1 &
 	usleep 300000
 	kill -9 $src_pid
@@ -93,16 +100,9 @@ migrate_source_dies_test() {
 
 # The destination dies mid-transfer: the source carries on as before.
 migrate_destination_dies_test() {
-	local t="$tag/migrate/destination-killed-source-carries-on" uri=unix:$mt/kill2.sock dst_pid rc n0
+	local t="$tag/migrate/destination-killed-source-carries-on" uri=unix:$mt/kill2.sock rc n0
 	migrate_setup
-	if ! migrate_source mkeep 1024; then
-		fail "$t" "the source did not start" $mt/mkeep.out
-		kill -9 $src_pid 2>/dev/null
-		return
-	fi
-	"$LVMM" run --incoming "$uri" --name mkeepdst </dev/null >$mt/mkeepdst.out 2>&1 &
-	dst_pid=$!
-	wait_for "waiting for a migration on" $mt/mkeepdst.out 30
+	migrate_pair "$t" mkeep 1024 "$uri" || return
 	"$LVMM" migrate mkeep "$uri" >$mt/keep.reply 2>&1 &
 	local mig_pid=$!
 	usleep 300000
