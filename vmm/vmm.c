@@ -382,10 +382,11 @@ int vmm_run(const struct vm_config *cfg, const struct vmm_prepare *prepare,
 	 * probes with a missing kernel and skips a test on another error).
 	 */
 	ret = step_kvm(&v, &model, err, errlen);
-	if (!v.restore && prepare && prepare->fn)
-		ret = ret ?: prepare->fn(prepare->ctx, err, errlen);
 	if (!v.restore)
 		ret = ret ?: step_boot_files(&v, err, errlen);
+	/* After the files: a bad -k is told as such, before ~/.lvmm is made. */
+	if (!v.restore && prepare && prepare->fn)
+		ret = ret ?: prepare->fn(prepare->ctx, err, errlen);
 	ret = ret ?: step_ram(&v, err, errlen);
 	ret = ret ?: step_irqchip(&v, model);
 	ret = ret ?: vmm_devices_create(&v, err, errlen);

@@ -29,10 +29,11 @@ struct vmm_result {
 /*
  * Steps of the caller's in bring-up (either may be NULL; 0, or -errno with
  * err set, which ends the bring-up):
- * - fn needs the host checked first and must come before the kernel and
- *   devices are set up (the quick guest's directory): run once the host
- *   can take the VM, not for a restore. It may change the configuration
- *   it was given (vmm_run's cfg).
+ * - fn needs the host and the boot files checked first and must come
+ *   before RAM and devices are set up (the quick guest's directory): run
+ *   once the host can take the VM and the kernel opened, not for a
+ *   restore. It may change the configuration it was given (vmm_run's cfg),
+ *   but not the kernel or initrd.
  * - ready comes when everything that can fail has passed, just before the
  *   vCPUs start (an incoming migration tells its source to let go).
  */
