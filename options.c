@@ -77,7 +77,7 @@ void options_usage_run(FILE *out)
 "                           on a PCI ECAM host (default, as kvmtool's; MSI-X\n"
 "                           through the ITS, else INTx) or virtio-mmio windows\n"
 "  -d, --disk FILE[,ro][,serial=ID]\n"
-"                           virtio-blk on a raw image (repeatable, up to %d);\n"
+"                           virtio-blk on a raw image or a block device (up to %d);\n"
 "                           ro: writes fail with an I/O error; serial: the\n"
 "                           disk's ID (default: the file's name)\n"
 "  -n, --network mode=user[,hostfwd=tcp:HOSTPORT-:GUESTPORT...][,guest_mac=MAC]\n"

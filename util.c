@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <fcntl.h>
@@ -107,6 +109,42 @@ int read_file(const char *path, void **bufp, size_t *lenp)
 	*lenp = done;
 	ret = 0;
 out_close:
+	close(fd);
+	return ret;
+}
+
+int disk_fd_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	return -EINVAL;
+}
+
+int disk_path_size(const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = disk_fd_size(fd, size);
 	close(fd);
 	return ret;
 }

@@ -47,6 +47,15 @@ uint64_t now_ns(void);
  */
 int read_file(const char *path, void **buf, size_t *len);
 
+/*
+ * The size in bytes of an open disk: a regular file's length or a block
+ * device's capacity. -EINVAL for anything else (a FIFO, a directory...).
+ */
+int disk_fd_size(int fd, uint64_t *size);
+
+/* The same for a path; never opens anything but a block device. */
+int disk_path_size(const char *path, uint64_t *size);
+
 /* Write all of buf, retrying short writes and EINTR. Returns 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 

@@ -34,22 +34,22 @@ static int check_disks(const struct snapshot_image *img, char *err, size_t errle
 {
 	for (unsigned int i = 0; i < img->cfg.nr_disks; i++) {
 		const char *path = img->cfg.disks[i].path;
-		struct stat st;
+		uint64_t size;
+		int ret = disk_path_size(path, &size);
 
-		if (stat(path, &st) < 0) {
-			snprintf(err, errlen, "disk '%s' of the snapshot: %s", path, strerror(errno));
-			return -ENOENT;
-		}
-		/* A FIFO would block the open for ever. */
-		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		/* (A FIFO is refused before anything opens it: it would block.) */
+		if (ret == -EINVAL) {
 			snprintf(err, errlen, "disk '%s' of the snapshot: not a regular file or block device",
 				 path);
-			return -EINVAL;
+			return ret;
 		}
-		if ((uint64_t)st.st_size != img->disk_size[i]) {
+		if (ret) {
+			snprintf(err, errlen, "disk '%s' of the snapshot: %s", path, strerror(-ret));
+			return ret;
+		}
+		if (size != img->disk_size[i]) {
 			snprintf(err, errlen, "disk '%s' changed size since the snapshot (%llu bytes then, %llu now)",
-				 path, (unsigned long long)img->disk_size[i],
-				 (unsigned long long)st.st_size);
+				 path, (unsigned long long)img->disk_size[i], (unsigned long long)size);
 			return -EINVAL;
 		}
 	}

@@ -160,14 +160,14 @@ static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t e
 	sw_put_u64(w, VM_KEY_NR_DISKS, cfg->nr_disks);
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		char abs[PATH_MAX];
-		struct stat st;
+		uint64_t size;
 
 		/*
 		 * Absolute, so a restore from another directory finds it; and its
 		 * size, which restore checks (a disk gone since boot fails here).
 		 */
-		if (!realpath(cfg->disks[i].path, abs) || stat(abs, &st) < 0) {
-			ret = -errno;
+		ret = realpath(cfg->disks[i].path, abs) ? disk_path_size(abs, &size) : -errno;
+		if (ret) {
 			snprintf(err, errlen, "disk '%s': %s", cfg->disks[i].path, strerror(-ret));
 			sw_end(w);
 			return ret;
@@ -176,7 +176,7 @@ static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t e
 		sw_put_u64(w, VM_KEY_DISK(i, 1), cfg->disks[i].readonly);
 		if (cfg->disks[i].serial)
 			sw_put_str(w, VM_KEY_DISK(i, 2), cfg->disks[i].serial);
-		sw_put_u64(w, VM_KEY_DISK(i, 3), st.st_size);
+		sw_put_u64(w, VM_KEY_DISK(i, 3), size);
 	}
 	sw_put_u64(w, VM_KEY_NR_NETS, cfg->nr_nets);
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <linux/vfio.h>
@@ -226,6 +227,7 @@ static const unsigned long control_ioctls[] = {
 	KVM_CLEAR_DIRTY_LOG,
 	KVM_CHECK_EXTENSION,
 	KVM_ENABLE_CAP,
+	BLKGETSIZE64,			/* a snapshot records a block device disk's size */
 	0
 };
 

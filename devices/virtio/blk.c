@@ -439,7 +439,7 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts, 
 {
 	int flags = (opts->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	const char *base;
-	struct stat st;
+	uint64_t size;
 	int ret;
 
 	blk->fd = open(opts->path, flags);
@@ -448,15 +448,17 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts, 
 		snprintf(err, errlen, "disk '%s': %s", opts->path, strerror(-ret));
 		return ret;
 	}
-	if (fstat(blk->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "disk '%s' is not a regular file (raw images only)",
+	/* kvmtool's -d takes a block device too (a shared disk, an LVM volume). */
+	ret = disk_fd_size(blk->fd, &size);
+	if (ret) {
+		snprintf(err, errlen, "disk '%s' is not a regular file or a block device (raw images only)",
 			 opts->path);
-		return -EINVAL;
+		return ret;
 	}
-	if (st.st_size % SECTOR_SIZE)
-		pr_warn("disk '%s': size is not a multiple of 512; the last %lld bytes are not visible",
-			opts->path, (long long)(st.st_size % SECTOR_SIZE));
-	blk->capacity = st.st_size / SECTOR_SIZE;
+	if (size % SECTOR_SIZE)
+		pr_warn("disk '%s': size is not a multiple of 512; the last %llu bytes are not visible",
+			opts->path, (unsigned long long)(size % SECTOR_SIZE));
+	blk->capacity = size / SECTOR_SIZE;
 	blk->direct_fd = open(opts->path, flags | O_DIRECT);	/* may fail: fine */
 
 	base = strrchr(opts->path, '/');

@@ -1321,3 +1321,30 @@ TEST(virtio_rng_restart)
 out:
 	teardown(&f);
 }
+
+/* -d takes a regular file or a block device; a FIFO or a directory is refused unopened. */
+TEST(disk_size_of_files_and_others)
+{
+	char dir[] = "/tmp/lvmm-disksize-XXXXXX", path[64];
+	uint64_t size = 0;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/img", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(ftruncate(fd, 3 << 20), 0);
+	CHECK_EQ_INT(disk_fd_size(fd, &size), 0);
+	CHECK(size == 3 << 20);
+	size = 0;
+	CHECK_EQ_INT(disk_path_size(path, &size), 0);
+	CHECK(size == 3 << 20);
+	close(fd);
+	unlink(path);
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	CHECK_EQ_INT(disk_path_size(path, &size), -EINVAL);
+	CHECK_EQ_INT(disk_path_size(dir, &size), -EINVAL);
+	CHECK_EQ_INT(disk_path_size("/nonexistent-lvmm-disk", &size), -ENOENT);
+	unlink(path);
+	rmdir(dir);
+}
