@@ -437,7 +437,7 @@ struct quick_prepare {
 	struct quick_guest *quick;
 	char *const *sandbox_argv;
 	int incoming_fd;		/* --incoming: the source, told when we are ready */
-	char incoming_dir[PATH_MAX];	/* the received snapshot */
+	struct mig_received incoming;	/* the received snapshot and RAM */
 };
 
 /* vmm_run's ready step for --incoming: the source may let its VM go now. */
@@ -447,8 +447,8 @@ static int incoming_ready(void *ctx, char *err, size_t errlen)
 	int ret = migrate_incoming_reply(p->incoming_fd, true, "");
 
 	p->incoming_fd = -1;
-	/* RAM is mapped from the received file: the names can go. */
-	migrate_incoming_cleanup(p->incoming_dir);
+	/* The state is read and RAM is the VM's: the files can go. */
+	migrate_incoming_cleanup(p->incoming.dir);
 	if (ret)
 		snprintf(err, errlen, "the migration's source is gone before it let go of the VM (%s): not starting a second copy",
 			 strerror(-ret));
@@ -504,19 +504,20 @@ static int run_vm(int argc, char **argv, char *const *sandbox_argv)
 		options_free(&cfg);
 		return EXIT_ERROR;
 	}
-	struct quick_prepare qp = { &cfg, &quick, sandbox_argv, -1, "" };
+	struct quick_prepare qp = { .cfg = &cfg, .quick = &quick, .sandbox_argv = sandbox_argv, .incoming_fd = -1 };
 	struct vmm_prepare prepare = { prepare_quick_guest, NULL, &qp };
 
 	if (cfg.incoming) {
 		/* A snapshot that arrives over the wire, then the normal restore. */
-		ret = migrate_incoming(cfg.incoming, qp.incoming_dir, sizeof(qp.incoming_dir),
-				       &qp.incoming_fd, err, sizeof(err));
+		ret = migrate_incoming(cfg.incoming, &qp.incoming, &qp.incoming_fd, err,
+				       sizeof(err));
 		if (ret) {
 			pr_err("incoming migration: %s", err);
 			options_free(&cfg);
 			return EXIT_ERROR;
 		}
-		cfg.restore_dir = qp.incoming_dir;
+		cfg.restore_dir = qp.incoming.dir;
+		cfg.incoming_ram = qp.incoming.ram;
 		prepare = (struct vmm_prepare){ NULL, incoming_ready, &qp };
 	}
 	ret = vmm_run(&cfg, quick_guest_wanted(&cfg) || cfg.incoming ? &prepare : NULL, &res, err,
@@ -528,7 +529,7 @@ static int run_vm(int argc, char **argv, char *const *sandbox_argv)
 		if (qp.incoming_fd >= 0) {
 			/* The source resumes its VM: nothing is lost. */
 			migrate_incoming_reply(qp.incoming_fd, false, err[0] ? err : "restore failed");
-			migrate_incoming_cleanup(qp.incoming_dir);
+			migrate_incoming_cleanup(qp.incoming.dir);
 		}
 		if (quick.sandbox_dir[0])	/* the command's files, never run */
 			quick_guest_sandbox_status(&quick, err, sizeof(err));

@@ -100,6 +100,7 @@ struct vm_config {
 	bool stats;		/* print VMM timing/memory figures at exit */
 	const char *restore_dir; /* restore this snapshot instead of booting */
 	const char *incoming;	/* --incoming URI: take a migrated VM (migration/) */
+	void *incoming_ram;	/* its guest RAM, received: the VM runs on it */
 	enum clock_mode { CLOCK_RESUME = 0, CLOCK_ADVANCE } clock;
 	bool copy_memory;	/* restore: read all RAM now instead of lazily */
 	enum sandbox_mode seccomp;

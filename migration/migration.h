@@ -8,6 +8,7 @@
 #ifndef LVMM_MIGRATION_H
 #define LVMM_MIGRATION_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,16 +68,26 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 		size_t errlen);
 
 /*
- * The destination: wait on uri for a migration and take it into a new
- * directory under TMPDIR (a snapshot: memory, state), checking the
- * configuration against this host when it comes. 0 with the directory in
- * dir and the connection in *fd (for migrate_incoming_reply), or -errno:
- * nothing was started (the source carries on).
+ * What a migration brought: a snapshot directory under TMPDIR (the state,
+ * and an empty memory file of the RAM's size for the restore's checks),
+ * and guest RAM in anonymous memory the VM runs on (vm_config.incoming_ram).
  */
-int migrate_incoming(const char *uri, char *dir, size_t dirlen, int *fd, char *err,
+struct mig_received {
+	char dir[PATH_MAX];
+	void *ram;
+	uint64_t ram_size;
+};
+
+/*
+ * The destination: wait on uri for a migration and take it into *in,
+ * checking the configuration against this host when it comes. 0 with the
+ * connection in *fd (for migrate_incoming_reply), or -errno: nothing was
+ * started (the source carries on) and nothing is left.
+ */
+int migrate_incoming(const char *uri, struct mig_received *in, int *fd, char *err,
 		     size_t errlen);
 /* The same on a connection already made (the fuzzer's): the hello on. */
-int migrate_incoming_conn(int conn, char *dir, size_t dirlen, char *err, size_t errlen);
+int migrate_incoming_conn(int conn, struct mig_received *in, char *err, size_t errlen);
 /* Tell the source the VM is ready (it lets its copy go) or why not; closes fd. */
 int migrate_incoming_reply(int fd, bool ok, const char *msg);
 /* Remove the received files (the VM maps the memory file already). */

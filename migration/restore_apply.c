@@ -40,6 +40,7 @@ int restore_open(struct vmm *v, const struct vm_config *cfg, struct vm_config *r
 	rcfg->restore_dir = cfg->restore_dir;
 	rcfg->clock = cfg->clock;
 	rcfg->copy_memory = cfg->copy_memory;
+	rcfg->incoming_ram = cfg->incoming_ram;
 	rcfg->stats = cfg->stats;
 	rcfg->stats_marker = cfg->stats_marker;
 	rcfg->dump_dtb = NULL;
@@ -67,7 +68,14 @@ void restore_close(struct vmm *v)
 int restore_map_ram(struct vmm *v, void **host, char *err, size_t errlen)
 {
 	char why[512];
-	int ret = snapshot_map_memory(v->restore, v->cfg->copy_memory, host, why, sizeof(why));
+	int ret;
+
+	/* A migration's RAM is in memory already (migration/incoming.c). */
+	if (v->cfg->incoming_ram) {
+		*host = v->cfg->incoming_ram;
+		return 0;
+	}
+	ret = snapshot_map_memory(v->restore, v->cfg->copy_memory, host, why, sizeof(why));
 
 	if (ret)
 		snprintf(err, errlen, "restore: %s", why);

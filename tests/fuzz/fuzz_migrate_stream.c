@@ -11,13 +11,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char dir[4096] = "", err[512], path[4200];
+	struct mig_received in = { .ram = NULL };
+	char *dir = in.dir, err[512], path[4200];
 	struct stat st;
 	int sv[2], ret;
 
@@ -28,18 +30,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && write(sv[0], data, size) != (ssize_t)size)
 		abort();
 	shutdown(sv[0], SHUT_WR);
-	ret = migrate_incoming_conn(sv[1], dir, sizeof(dir), err, sizeof(err));
+	ret = migrate_incoming_conn(sv[1], &in, err, sizeof(err));
 	close(sv[0]);
 	close(sv[1]);
 	if (ret) {
 		/* A dir may not have been made at all; if one was, it is gone. */
-		if (!strncmp(dir, "/tmp/lvmm-incoming-", 19) && stat(dir, &st) == 0)
+		if ((!strncmp(dir, "/tmp/lvmm-incoming-", 19) && stat(dir, &st) == 0) || in.ram)
 			abort();
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/state", dir);
 	if (stat(path, &st) < 0)
 		abort();
+	munmap(in.ram, in.ram_size);
 	migrate_incoming_cleanup(dir);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,6 +97,7 @@ TEST(migrate_control_request)
 /* The destination's side on a socket pair fed with what the test writes. */
 static int take(const void *stream, size_t len, char *dir, char *err)
 {
+	struct mig_received in = { .ram = NULL };
 	int sv[2], ret;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
@@ -103,9 +105,15 @@ static int take(const void *stream, size_t len, char *dir, char *err)
 	if (write(sv[0], stream, len) != (ssize_t)len)
 		return -EIO;
 	shutdown(sv[0], SHUT_WR);
-	ret = migrate_incoming_conn(sv[1], dir, 4096, err, 512);
+	ret = migrate_incoming_conn(sv[1], &in, err, 512);
+	memcpy(dir, in.dir, sizeof(in.dir));
 	close(sv[0]);
 	close(sv[1]);
+	/* Nothing is left behind on a failure, RAM included. */
+	if (ret && in.ram)
+		return -EFAULT;
+	if (!ret)
+		munmap(in.ram, in.ram_size);
 	return ret;
 }
 
