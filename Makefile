@@ -7,6 +7,7 @@
 #   make unit       host unit tests only
 #   make e2e        end-to-end tests only
 #   make bench      boot benchmark (bench/boot)
+#   make bench-migrate  live migration benchmark (bench/migrate)
 #   make fuzz       every libFuzzer target under ASan+UBSan (FUZZ_TIME
 #                   seconds each, default 60; tests/fuzz/run)
 #   make unit-asan  the unit tests built with ASan+UBSan
@@ -91,7 +92,7 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/m
 	migration/stream.c migration/incoming.c migration/diff.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
-.PHONY: install shell kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool deps kernel fuzz fuzz-build
+.PHONY: install shell kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool bench-migrate deps kernel fuzz fuzz-build
 
 all: lvmm
 
@@ -203,6 +204,10 @@ kvm-unit-tests: lvmm
 
 bench: lvmm
 	bench/boot
+
+# Live migration: total time, downtime, the guest's largest tick gap
+bench-migrate: lvmm
+	bench/migrate
 
 # lvmm and kvmtool side by side: make bench-vs-kvmtool LKVM=/path/to/lkvm-static
 bench-vs-kvmtool: lvmm

@@ -32,6 +32,7 @@ mk_guest_initramfs() {
 	cp "$e2e_dir/vfio-guest.sh" "$d/vfio-guest.sh"
 	mk_blkbench "$d/blkbench" || return 1
 	mk_guest_tool evkey "$d/evkey" || return 1
+	mk_guest_tool ticker "$d/ticker" || return 1
 	chmod 755 "$d/init"
 	cpio_from_dir "$d" "$1"
 	rm -rf "$d"
@@ -162,6 +163,7 @@ mk_l1_initramfs() {
 	mk_checkpoint_guest "$d" || return 1
 	mk_poll_guest "$d" || return 1
 	mk_blkbench "$d/e2e/blkbench" || return 1
+	mk_guest_tool tickgap "$d/e2e/tickgap" || return 1
 	cp "$e2e_dir"/l1-*.sh "$e2e_dir/tour.sh" "$d/e2e/"
 	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
 	[ -n "$extra" ] && cp -a "$extra/." "$d/"
