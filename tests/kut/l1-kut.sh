@@ -32,7 +32,7 @@ run_suite() {
 
 # L1 has 2 CPUs; the tests that need 4 vCPUs (the ITS ones) get them,
 # overcommitted, for both VMMs alike (lvmm.kut_smp=).
-parts=lkvm,lvmm,mig
+parts=lkvm,lvmm,mig,live
 smp=4
 tests=
 for arg in $(cat /proc/cmdline); do
@@ -45,4 +45,5 @@ done
 export MAX_SMP=$smp
 case ",$parts," in *,lkvm,*) [ -x /lkvm-static ] && run_suite lkvm /lkvm-static ;; esac
 case ",$parts," in *,lvmm,*) run_suite lvmm /lvmm ;; esac
-case ",$parts," in *,mig,*) sh /lvmm-kut/l1-migrate.sh "$gic" ;; esac
+case ",$parts," in *,mig,*) sh /lvmm-kut/l1-migrate.sh "$gic" snapshot ;; esac
+case ",$parts," in *,live,*) sh /lvmm-kut/l1-migrate.sh "$gic" live ;; esac

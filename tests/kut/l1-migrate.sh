@@ -1,11 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # Inside the L1 host (busybox sh): kvm-unit-tests' migration group, which
-# its runner drives only under QEMU, with lvmm's snapshot and restore. For
-# each test of group "migration" in unittests.cfg: start it as a named VM,
-# wait for "Now migrate the VM", lvmm snapshot NAME DIR --stop, lvmm restore
-# DIR in a new process, press a key on the restored console, and read the
-# test's "EXIT: STATUS=" (1 is a pass). Prints "KUT vmm=mig gic=N STATUS NAME".
+# its runner drives only under QEMU, with lvmm. For each test of group
+# "migration" in unittests.cfg: start it as a named VM, wait for "Now
+# migrate the VM", move it to a second lvmm process, press a key on the
+# second console, and read the test's "EXIT: STATUS=" (1 is a pass).
+#
+#   l1-migrate.sh GIC snapshot   lvmm snapshot NAME DIR --stop, then lvmm
+#                                restore DIR ("KUT vmm=mig ...")
+#   l1-migrate.sh GIC live       lvmm migrate NAME unix:SOCK to a waiting
+#                                lvmm run --incoming ("KUT vmm=live ...")
 gic=${1:-3}
+how=${2:-snapshot}
+vmm=mig
+[ "$how" = live ] && vmm=live
 export MAX_SMP=${MAX_SMP:-$(grep -c ^processor /proc/cpuinfo)}
 cfg=/kut/arm/unittests.cfg
 env=/tmp/kut-env
@@ -29,8 +36,8 @@ wait_for() {
 }
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
-result() { echo "KUT vmm=mig gic=$gic $1 $2${3:+ ($3)}"; }
-show() { tail -n 15 "$1" | sed "s/^/  mig:$2:$3: /"; }
+result() { echo "KUT vmm=$vmm gic=$gic $1 $2${3:+ ($3)}"; }
+show() { tail -n 15 "$1" | sed "s/^/  $vmm:$2:$3: /"; }
 
 # name|file|smp|test_args|kvmtool_params of every migration test.
 awk '
@@ -86,32 +93,46 @@ while IFS='|' read -r test file smp args params; do
 		exec 3>&- 4>&-
 		continue
 	fi
-	/lvmm snapshot "$name" "$d/snap" --stop >"$d/snapshot.out" 2>&1
+	if [ "$how" = live ]; then
+		# The destination waits first; the key once it has the VM (migrate
+		# returns when the destination confirmed, just before it runs).
+		/lvmm run --incoming "unix:$d/mig.sock" --name "$name-dst" <"$d/in2" >"$d/out2" 2>&1 &
+		rpid=$!
+		wait_for 30 sh -c "grep -q 'waiting for a migration' '$d/out2'"
+		/lvmm migrate "$name" "unix:$d/mig.sock" >"$d/move.out" 2>&1
+	else
+		/lvmm snapshot "$name" "$d/snap" --stop >"$d/move.out" 2>&1
+	fi
 	src=$?
 	wait_for 30 dead $pid
 	alive $pid && kill -9 $pid
 	wait $pid
 	srcexit=$?
 	if [ $src != 0 ] || [ $srcexit != 0 ]; then
-		result FAIL "$test" "lvmm snapshot exit $src, first VM exit $srcexit"
-		cat "$d/snapshot.out" "$d/out1" | tail -n 15 | sed "s/^/  mig:$test: /"
+		result FAIL "$test" "lvmm $how exit $src, first VM exit $srcexit"
+		cat "$d/move.out" "$d/out1" | tail -n 15 | sed "s/^/  $vmm:$test: /"
+		[ "$how" = live ] && kill -9 $rpid 2>/dev/null && wait $rpid 2>/dev/null
 		exec 3>&- 4>&-
 		continue
 	fi
-	/lvmm restore "$d/snap" <"$d/in2" >"$d/out2" 2>&1 &
-	rpid=$!
-	# The key once the restored VM is up (it answers on its socket).
-	wait_for 60 sh -c "/lvmm list | grep -q '^$name '"
-	echo >&4
+	if [ "$how" = live ]; then
+		echo >&4
+	else
+		/lvmm restore "$d/snap" <"$d/in2" >"$d/out2" 2>&1 &
+		rpid=$!
+		# The key once the restored VM is up (it answers on its socket).
+		wait_for 60 sh -c "/lvmm list | grep -q '^$name '"
+		echo >&4
+	fi
 	if ! wait_for 180 dead $rpid; then
 		kill -9 $rpid
-		result FAIL "$test" "the restored VM did not finish"
-		show "$d/out2" "$test" restored
+		result FAIL "$test" "the second VM did not finish"
+		show "$d/out2" "$test" second
 	elif grep -q '^EXIT: STATUS=1\b' "$d/out2"; then
 		result PASS "$test" "$(grep -E '^(SUMMARY|PASS|FAIL)' "$d/out2" | tail -n 1)"
 	else
 		result FAIL "$test" "$(grep '^EXIT: ' "$d/out2" | head -n 1)"
-		show "$d/out2" "$test" restored
+		show "$d/out2" "$test" second
 	fi
 	wait $rpid 2>/dev/null
 	exec 3>&- 4>&-
