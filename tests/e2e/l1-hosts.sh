@@ -19,15 +19,6 @@ gic=${L1_GIC:-3}
 export LVMM_RUNTIME_DIR=/tmp/lvmm-run
 LVMM=/lvmm
 . /e2e/l1-lib.sh
-pass() { echo "TEST-RESULT PASS $1"; }
-fail() {
-	echo "TEST-RESULT FAIL $1: $2"
-	if [ -n "${3:-}" ] && [ -f "$3" ]; then
-		echo "---- last lines of $1 output ----"
-		tail -n 25 "$3" | tr -d '\r'
-		echo "----"
-	fi
-}
 t0=two-hosts-gic$gic
 d=/tmp/hosts
 mkdir -p $d

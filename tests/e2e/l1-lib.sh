@@ -2,6 +2,19 @@
 # Helpers shared by the scripts that run inside the L1 host (l1-*.sh and
 # bench/*.sh), for busybox sh.
 
+# pass NAME, fail NAME REASON [OUTPUT-FILE]: one "TEST-RESULT" line each,
+# which tests/e2e/run and two-hosts collect; a failure shows the tail of
+# what the test printed.
+pass() { echo "TEST-RESULT PASS $1"; }
+fail() {
+	echo "TEST-RESULT FAIL $1: $2"
+	if [ -n "${3:-}" ] && [ -f "$3" ]; then
+		echo "---- last lines of $1 output ----"
+		tail -n 25 "$3" | tr -d '\r'
+		echo "----"
+	fi
+}
+
 # wait_for PATTERN FILE SECONDS: true once FILE (carriage returns dropped)
 # has a line matching the extended regular expression.
 wait_for() {

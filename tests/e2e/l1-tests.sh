@@ -10,21 +10,11 @@ GUEST_TIMEOUT=${GUEST_TIMEOUT:-150}
 out_dir=/tmp/results
 mkdir -p "$out_dir"
 
-pass() { echo "TEST-RESULT PASS $1"; }
 # section NAME: a mark with L1's uptime; tests/e2e/run prints each section's
 # duration (CI must stay under 30 minutes: this says where the time goes).
 section() { echo "L1-SECTION $1 $(cut -d' ' -f1 /proc/uptime)"; }
 # Where a test's output goes ("gic3-host/x" -> /tmp/results/gic3-host_x.txt).
 outfile() { echo "$out_dir/$(echo "$1" | tr / _).txt"; }
-fail() {
-	echo "TEST-RESULT FAIL $1: $2"
-	if [ -n "${3:-}" ] && [ -f "$3" ]; then
-		echo "---- last lines of $1 output ----"
-		tail -n 25 "$3" | tr -d '\r'
-		echo "----"
-	fi
-}
-
 # run NAME CMD...: run a command with a time limit, output in $out_dir/NAME.out,
 # exit status in $rc.
 run() {
