@@ -90,7 +90,7 @@ int migrate_incoming(const char *uri, struct mig_received *in, int *fd, char *er
 int migrate_incoming_conn(int conn, struct mig_received *in, char *err, size_t errlen);
 /* Tell the source the VM is ready (it lets its copy go) or why not; closes fd. */
 int migrate_incoming_reply(int fd, bool ok, const char *msg);
-/* Remove the received files (the VM maps the memory file already). */
+/* Remove the received files (the VM has read the state; its RAM is in->ram). */
 void migrate_incoming_cleanup(const char *dir);
 
 /*
