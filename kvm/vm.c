@@ -259,11 +259,18 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	vm->nr_vcpus = 0;
+	/*
+	 * The VM goes before its RAM: KVM then frees its stage-2 tables whole.
+	 * Unmapping RAM a live VM maps walks them page by page through the MMU
+	 * notifier (a page at a time after dirty logging split them), which
+	 * took 0.3-0.5 s for 1 GiB on the emulated host and stalled the other
+	 * VMs there: a migrated VM's destination on the same host among them.
+	 */
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
 	if (vm->ram.host)
 		munmap(vm->ram.host, vm->ram.size);
 	vm->ram.host = NULL;
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	if (vm->exit_efd >= 0)
