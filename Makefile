@@ -75,7 +75,7 @@ SRCS := main.c options.c util.c \
 	fdt/fdt.c \
 	state/state.c migration/snapshot.c migration/restore.c migration/restore_config.c \
 	migration/restore_apply.c migration/stream.c migration/migrate.c migration/incoming.c \
-	migration/diff.c \
+	migration/diff.c migration/precopy.c \
 	control/control.c control/requests.c \
 	sandbox/sandbox.c sandbox/seccomp.c \
 	quickguest/quick.c quickguest/guestfs.c
@@ -89,7 +89,7 @@ UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/m
 	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c devices/vfio/pci_cfg.c \
 	state/state.c migration/restore_config.c migration/restore.c control/control.c \
 	sandbox/sandbox.c quickguest/quick.c quickguest/guestfs.c \
-	migration/stream.c migration/incoming.c migration/diff.c
+	migration/stream.c migration/incoming.c migration/diff.c migration/precopy.c
 UNIT_TESTS := $(wildcard tests/unit/*.c)
 
 .PHONY: install shell kvm-unit-tests all clean check unit unit-asan e2e demo bench bench-vs-kvmtool bench-migrate deps kernel fuzz fuzz-build
