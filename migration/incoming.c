@@ -117,9 +117,15 @@ static int receive(int conn, const char *dir, uint8_t *ram, uint64_t ram_size, c
 			continue;
 		}
 		if (!previewed) {
-			snprintf(err, errlen, "guest RAM before the configuration");
+			snprintf(err, errlen, "%s before the configuration",
+				 r.type == MIG_SYNC ? "a sync" : "guest RAM");
 			ret = -EPROTO;
 			break;
+		}
+		if (r.type == MIG_SYNC) {
+			/* Everything before it is in RAM: say so (a failure shows in the next read). */
+			mig_send_reply(conn, true, "");
+			continue;
 		}
 		/* mig_record_check() keeps the record within guest RAM. */
 		ret = mig_read(conn, ram + r.offset, r.len);

@@ -65,6 +65,21 @@ static int send_run(struct sender *s, uint64_t first, uint64_t n)
 	return 0;
 }
 
+/*
+ * Wait until the destination has taken all sent so far: a round's pages
+ * still in the connection's buffers would go in the pause, and the rate
+ * is then what the destination takes, not what the socket accepts.
+ */
+static int sync_destination(struct sender *s)
+{
+	char msg[256];
+	int ret = mig_send_record(s->fd, MIG_SYNC, 0, NULL, 0);
+
+	s->bytes += sizeof(struct mig_record);
+	ret = ret ?: mig_recv_reply(s->fd, msg, sizeof(msg), READY_TIMEOUT_MS);
+	return ret == 1 ? 0 : ret ?: -EPROTO;
+}
+
 /* Every page set in bitmap (NULL: every non-zero page), in runs. */
 static int send_pages(struct sender *s, const unsigned long *bitmap)
 {
@@ -235,6 +250,7 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 	tracking = true;
 	send_t0 = sent_at = now_ns();
 	ret = send_pages(&s, NULL);
+	ret = ret ?: sync_destination(&s);
 	/* Then what the guest dirtied meanwhile, until it fits the downtime. */
 	for (st.rounds = 1; !ret && st.rounds < MAX_ROUNDS; st.rounds++) {
 		uint64_t round_ns = now_ns() - sent_at;
@@ -253,6 +269,7 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 			break;
 		sent_at = now_ns();
 		ret = send_pages(&s, bitmap);
+		ret = ret ?: sync_destination(&s);
 		memset(bitmap, 0, dirty_bitmap_longs(&v->vm) * sizeof(unsigned long));
 	}
 	if (ret) {

@@ -59,7 +59,8 @@ struct migrate_stats {
  * Move the running VM to the lvmm run --incoming at uri (unix:PATH or
  * tcp:ADDR:PORT): its configuration first (refused there: nothing sent),
  * RAM while it runs in rounds of dirty pages until what is left fits
- * downtime_ms (or 30 rounds), then paused: the last pages and the state.
+ * downtime_ms and another round would not pay (precopy.h; or 30 rounds),
+ * then paused: the last pages and the state.
  * Once the destination says it has the VM ready, this one ends (stopped,
  * as by lvmm stop). Any failure before that resumes it as it was.
  */

@@ -109,8 +109,9 @@ int mig_record_check(const struct mig_record *r, uint64_t ram_size, char *err, s
 		}
 		return 0;
 	case MIG_END:
+	case MIG_SYNC:
 		if (r->len || r->offset) {
-			snprintf(err, errlen, "a bad end record");
+			snprintf(err, errlen, "a bad %s record", r->type == MIG_END ? "end" : "sync");
 			return -EPROTO;
 		}
 		return 0;

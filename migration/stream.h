@@ -12,6 +12,8 @@
  *            PAGES    guest RAM at offset
  *            STATE    the final state file (the VM paused)
  *            END      all sent
+ *            SYNC     (no payload) answered once all before it is taken:
+ *                     the source's pause starts with nothing in flight
  *   reply    ok (1/0), message length, message
  *
  * Both ends are the same lvmm release on arm64: fields are little-endian
@@ -26,7 +28,7 @@
 #include <sys/socket.h>
 
 #define MIG_MAGIC "LVMMMIG1"
-#define MIG_VERSION 1
+#define MIG_VERSION 2
 #define MIG_ARCH "aarch64"
 /* A record's payload is at most this (PAGES records are cut to fit). */
 #define MIG_MAX_RECORD (16ULL << 20)
@@ -39,7 +41,7 @@ struct mig_hello {
 	char arch[16];
 };
 
-enum mig_type { MIG_PREVIEW = 1, MIG_PAGES, MIG_STATE, MIG_END };
+enum mig_type { MIG_PREVIEW = 1, MIG_PAGES, MIG_STATE, MIG_END, MIG_SYNC };
 
 struct mig_record {
 	uint32_t type;

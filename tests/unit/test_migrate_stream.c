@@ -53,9 +53,9 @@ TEST(migrate_hello_and_record_checks)
 
 	CHECK_EQ_INT(mig_hello_check(&h, 4096, err, sizeof(err)), 0);
 	/* Another release, architecture or page size: refused before any RAM. */
-	h.version = 2;
+	h.version = MIG_VERSION + 1;
 	CHECK_EQ_INT(mig_hello_check(&h, 4096, err, sizeof(err)), -EPROTO);
-	CHECK_CONTAINS(err, "version 2");
+	CHECK_CONTAINS(err, "version 3");
 	h = hello(1 << 20);
 	strcpy(h.arch, "x86_64");
 	CHECK_EQ_INT(mig_hello_check(&h, 4096, err, sizeof(err)), -EPROTO);
@@ -76,6 +76,12 @@ TEST(migrate_hello_and_record_checks)
 	CHECK_EQ_INT(mig_record_check(&r, 8192, err, sizeof(err)), -EPROTO);
 	r = (struct mig_record){ .type = MIG_STATE, .len = MIG_MAX_RECORD + 1 };
 	CHECK_EQ_INT(mig_record_check(&r, 8192, err, sizeof(err)), -EPROTO);
+	/* A sync has no payload. */
+	r = (struct mig_record){ .type = MIG_SYNC };
+	CHECK_EQ_INT(mig_record_check(&r, 8192, err, sizeof(err)), 0);
+	r.len = 4096;
+	CHECK_EQ_INT(mig_record_check(&r, 8192, err, sizeof(err)), -EPROTO);
+	CHECK_CONTAINS(err, "a bad sync record");
 	r = (struct mig_record){ .type = 9 };
 	CHECK_EQ_INT(mig_record_check(&r, 8192, err, sizeof(err)), -EPROTO);
 }
@@ -145,6 +151,11 @@ TEST(migrate_incoming_cut_short_leaves_nothing)
 	n = put(buf, n, MIG_PAGES, 0, page, sizeof(page));
 	CHECK_EQ_INT(take(buf, n, dir, err), -EPROTO);
 	CHECK_CONTAINS(err, "guest RAM before the configuration");
+	CHECK(stat(dir, &st) < 0 && errno == ENOENT);
+	/* So is a sync. */
+	n = put(buf, sizeof(h), MIG_SYNC, 0, NULL, 0);
+	CHECK_EQ_INT(take(buf, n, dir, err), -EPROTO);
+	CHECK_CONTAINS(err, "before the configuration");
 	CHECK(stat(dir, &st) < 0 && errno == ENOENT);
 
 	/* A bad preview (not a state file): refused, with a reply. */
