@@ -15,6 +15,18 @@ fail() {
 	fi
 }
 
+# destination_refused NAME STATUS OUTPUT-FILE: an lvmm run --incoming
+# whose source died mid-stream ended with status 1 and said so, started no
+# VM (no "restored" banner, no guest output) and left nothing received.
+destination_refused() {
+	if [ "$2" = 1 ] && grep -q "the source went away before it sent everything" "$3" &&
+		! grep -q "restored\|MEM-OK" "$3" && ! ls -d /tmp/lvmm-incoming-* >/dev/null 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "destination status $2" "$3"
+	fi
+}
+
 # wait_for PATTERN FILE SECONDS: true once FILE (carriage returns dropped)
 # has a line matching the extended regular expression.
 wait_for() {
