@@ -205,7 +205,7 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 	struct state_writer final;
 	unsigned long *bitmap = NULL;
 	bool was_paused, tracking = false, paused_here = false, quiesced = false;
-	uint64_t t0 = now_ns(), tp = 0, dirty, sent_at, send_t0, rate, fixed_ms;
+	uint64_t t0 = now_ns(), tp = 0, dirty, sent_at, send_t0, rate;
 	char msg[1024];
 	int ret;
 
@@ -235,14 +235,6 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 	if (ret)
 		goto out;
 
-	/*
-	 * The pause's own cost, as the handshake's pause measured it (the
-	 * state taken, sent and checked), at most half the downtime.
-	 */
-	fixed_ms = s.preview_ns / 1000000;
-	if (fixed_ms > downtime_ms / 2)
-		fixed_ms = downtime_ms / 2;
-
 	/* Round 0: all of RAM but zero pages (the destination starts from zeros). */
 	ret = dirty_start(&v->vm, err, errlen);
 	if (ret)
@@ -264,7 +256,8 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 		st.last_dirty_bytes = dirty;
 		st.dirty_rate = round_ns ? dirty * 1e9 / round_ns : 0;
 		if (precopy_done(&(struct precopy_round){ .dirty = dirty, .rate = rate,
-				.dirty_rate = (uint64_t)st.dirty_rate, .fixed_ms = fixed_ms,
+				.dirty_rate = (uint64_t)st.dirty_rate,
+				.fixed_ms = s.preview_ns / 1000000,
 				.downtime_ms = downtime_ms }))
 			break;
 		sent_at = now_ns();

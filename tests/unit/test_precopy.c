@@ -33,6 +33,9 @@ TEST(precopy_waits_until_it_fits)
 	/* 260 ms would, but not with the pause's own 50 ms. */
 	CHECK(!done(65 * MB, 250 * MB, 250 * MB, 50, 300));
 	CHECK(done(65 * MB, 250 * MB, 250 * MB, 40, 300));
+	/* A slow handshake counts for half the downtime at most. */
+	CHECK(done(1 * MB, 250 * MB, 0, 1000, 300));
+	CHECK(!done(40 * MB, 250 * MB, 250 * MB, 1000, 300));
 }
 
 TEST(precopy_edges)
