@@ -28,6 +28,7 @@ enum console_kind {
 #define LVMM_NAME_MAX 64
 
 #define LVMM_MAX_DISKS 8
+#define LVMM_MAX_DISK_QUEUES 8
 #define LVMM_MAX_9P 4
 #define LVMM_MAX_NETS 4
 #define LVMM_MAX_HOSTFWDS 16
@@ -45,6 +46,8 @@ struct disk_config {
 	const char *path;
 	bool readonly;
 	const char *serial;	/* NULL: the file's name */
+	/* virtio-blk queues; 0: one per vCPU (disk_queues). A restore sets the snapshot's. */
+	unsigned int queues;
 };
 
 /* hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (QEMU's form) */
@@ -173,5 +176,13 @@ int vfio_pci_addr_parse(const char *arg, char *out, size_t len);
  * habit from QEMU: ttyAMA0): a one-line warning in buf.
  */
 bool options_console_warning(const struct vm_config *cfg, char *buf, size_t len);
+
+/* How many queues disk i's virtio-blk has: its own count, else one per vCPU. */
+static inline unsigned int disk_queues(const struct vm_config *cfg, unsigned int i)
+{
+	if (cfg->disks[i].queues)
+		return cfg->disks[i].queues;
+	return cfg->nr_cpus < LVMM_MAX_DISK_QUEUES ? cfg->nr_cpus : LVMM_MAX_DISK_QUEUES;
+}
 
 #endif

@@ -57,7 +57,7 @@ static int parse_disk(struct snapshot_image *img, const struct state_section *s,
 		      char *err, size_t errlen)
 {
 	struct disk_config *d = &img->cfg.disks[i];
-	uint64_t ro, size;
+	uint64_t ro, size, queues;
 	int ret;
 
 	if (get_string(s, VM_KEY_DISK(i, 0), img->disk_path[i], sizeof(img->disk_path[i])) ||
@@ -77,6 +77,15 @@ static int parse_disk(struct snapshot_image *img, const struct state_section *s,
 	}
 	if (!ret)
 		d->serial = img->disk_serial[i];
+	/* Snapshots from before multiqueue have no count: their disks had one queue. */
+	if (!ss_get_u64(s, VM_KEY_DISK(i, 4), &queues))
+		queues = 1;
+	if (queues < 1 || queues > LVMM_MAX_DISK_QUEUES) {
+		snprintf(err, errlen, "snapshot's disk %u has %llu queues (1 to %d)", i,
+			 (unsigned long long)queues, LVMM_MAX_DISK_QUEUES);
+		return -EINVAL;
+	}
+	d->queues = queues;
 	return 0;
 }
 

@@ -177,6 +177,7 @@ static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t e
 		if (cfg->disks[i].serial)
 			sw_put_str(w, VM_KEY_DISK(i, 2), cfg->disks[i].serial);
 		sw_put_u64(w, VM_KEY_DISK(i, 3), size);
+		sw_put_u64(w, VM_KEY_DISK(i, 4), disk_queues(cfg, i));
 	}
 	sw_put_u64(w, VM_KEY_NR_NETS, cfg->nr_nets);
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {

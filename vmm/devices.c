@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+_Static_assert(LVMM_MAX_DISK_QUEUES <= VIRTIO_BLK_MAX_QUEUES, "a disk's queues fit the device");
+
 static void device_set_irq_line(struct device *dev, int level)
 {
 	irqchip_set_spi(dev->irq_ctx, dev->irq, level);
@@ -249,6 +251,7 @@ static int add_virtio_devices(struct vmm *v, struct device_env *env, struct pci_
 			.path = cfg->disks[i].path,
 			.readonly = cfg->disks[i].readonly,
 			.serial = cfg->disks[i].serial,
+			.queues = disk_queues(cfg, i),
 		};
 
 		snprintf(name, sizeof(name), "virtio-blk%u", i);

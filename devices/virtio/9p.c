@@ -38,7 +38,7 @@ static void p9_config_read(struct virtio_dev *vdev, uint64_t off, void *data, un
 		memcpy(data, cfg + off, MIN((uint64_t)len, 2 + n - off));
 }
 
-static void p9_process(struct virtio_dev *vdev, const struct pollfd *extra)
+static void p9_process(struct virtio_dev *vdev, unsigned int worker, const struct pollfd *extra)
 {
 	struct virtio_9p *p9 = vdev->priv;
 	struct virtq *q = &vdev->vqs[0];

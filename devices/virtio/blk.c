@@ -5,6 +5,11 @@
  * image is opened O_DIRECT where the file system allows it (so requests are
  * truly asynchronous) and buffered otherwise; a request whose buffers are
  * not sector-aligned goes through the buffered descriptor.
+ *
+ * With more than one queue (VIRTIO_BLK_F_MQ, a queue per vCPU) each queue
+ * has its own worker thread, aio context, completion eventfd and request
+ * slots (struct blk_queue): the queues share nothing but the file and the
+ * device lock, which io_submit runs without.
  */
 #include "virtio.h"
 #include "../../state/state.h"
@@ -25,6 +30,7 @@
 #define VIRTIO_BLK_F_RO		5
 #define VIRTIO_BLK_F_BLK_SIZE	6
 #define VIRTIO_BLK_F_FLUSH	9
+#define VIRTIO_BLK_F_MQ		12
 
 #define VIRTIO_BLK_T_IN		0
 #define VIRTIO_BLK_T_OUT	1
@@ -48,7 +54,24 @@ struct blk_req {
 	uint32_t type;
 	uint64_t sector;
 	size_t len;
+	long submit_error;	/* io_submit refused it */
 	struct blk_req *next_free;
+};
+
+/* One queue's side of the device, served by its own worker. */
+struct blk_queue {
+	struct virtio_blk *blk;
+	unsigned int idx;	/* in vdev->vqs */
+	io_context_t aio;
+	int aio_efd;
+	struct blk_req *reqs;
+	struct blk_req *free_reqs;	/* finished ones, for reuse */
+	unsigned int fresh;		/* reqs[fresh..] never used: not even touched */
+	unsigned int inflight;
+	struct iocb *batch[BLK_QUEUE_SIZE];	/* prepared, for one io_submit */
+	unsigned int nr_batch;
+	bool submitting;		/* the batch is in io_submit, the lock let go */
+	unsigned int unnotified;		/* pushed since the last interrupt */
 };
 
 struct virtio_blk {
@@ -60,17 +83,11 @@ struct virtio_blk {
 	uint64_t capacity;	/* in 512-byte sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 
-	io_context_t aio;
-	int aio_efd;
-	struct blk_req *reqs;
-	struct blk_req *free_reqs;	/* finished ones, for reuse */
-	unsigned int fresh;		/* reqs[fresh..] never used: not even touched */
-	unsigned int inflight;
-	struct iocb *batch[BLK_QUEUE_SIZE];	/* prepared, for one io_submit */
-	unsigned int nr_batch;
-	unsigned int unnotified;		/* pushed since the last interrupt */
+	struct blk_queue *queues;
+	unsigned int nr_queues;
+	pthread_cond_t submitted;	/* a queue's io_submit came back (blk_drain) */
 
-	/* Counters for --stats and the tests. */
+	/* Counters for --stats and the tests, all queues'; taken with the lock held. */
 	unsigned long n_read, n_write, n_flush, n_err, max_inflight;
 	unsigned long submits, notifies;	/* io_submit calls, interrupts */
 	unsigned int warned;
@@ -80,12 +97,14 @@ static void blk_config_read(struct virtio_dev *vdev, uint64_t off, void *data, u
 {
 	struct virtio_blk *blk = vdev->priv;
 	/* struct virtio_blk_config up to blk_size, little-endian. */
-	uint8_t cfg[24] = { 0 };
+	uint8_t cfg[36] = { 0 };
 	uint32_t seg_max = BLK_QUEUE_SIZE - 2, blk_size = SECTOR_SIZE;
+	uint16_t num_queues = blk->nr_queues;
 
 	memcpy(cfg, &blk->capacity, 8);
 	memcpy(cfg + 12, &seg_max, 4);
 	memcpy(cfg + 20, &blk_size, 4);
+	memcpy(cfg + 34, &num_queues, 2);
 	memset(data, 0, len);
 	if (off < sizeof(cfg))
 		memcpy(data, cfg + off, MIN((uint64_t)len, sizeof(cfg) - off));
@@ -128,25 +147,25 @@ static bool iov_sector_aligned(const struct iovec *iov, unsigned int n)
  * pages stay untouched (RSS outside guest RAM 1.18 instead of 1.52 MiB in
  * bench/vs-kvmtool).
  */
-static struct blk_req *blk_next_req(struct virtio_blk *blk)
+static struct blk_req *blk_next_req(struct blk_queue *bq)
 {
-	if (blk->free_reqs)
-		return blk->free_reqs;
-	return blk->fresh < BLK_QUEUE_SIZE ? &blk->reqs[blk->fresh] : NULL;
+	if (bq->free_reqs)
+		return bq->free_reqs;
+	return bq->fresh < BLK_QUEUE_SIZE ? &bq->reqs[bq->fresh] : NULL;
 }
 
-static void blk_take_req(struct virtio_blk *blk, struct blk_req *req)
+static void blk_take_req(struct blk_queue *bq, struct blk_req *req)
 {
-	if (req == blk->free_reqs)
-		blk->free_reqs = req->next_free;
+	if (req == bq->free_reqs)
+		bq->free_reqs = req->next_free;
 	else
-		blk->fresh++;
+		bq->fresh++;
 }
 
-static void blk_put_req(struct virtio_blk *blk, struct blk_req *req)
+static void blk_put_req(struct blk_queue *bq, struct blk_req *req)
 {
-	req->next_free = blk->free_reqs;
-	blk->free_reqs = req;
+	req->next_free = bq->free_reqs;
+	bq->free_reqs = req;
 }
 
 /*
@@ -154,9 +173,10 @@ static void blk_put_req(struct virtio_blk *blk, struct blk_req *req)
  * waits for the end of the round (blk_notify): one for every request that
  * finished together. Lock held.
  */
-static void blk_complete(struct virtio_blk *blk, struct blk_req *req, uint8_t status)
+static void blk_complete(struct blk_queue *bq, struct blk_req *req, uint8_t status)
 {
-	struct virtq *q = &blk->vdev->vqs[0];
+	struct virtio_blk *blk = bq->blk;
+	struct virtq *q = &blk->vdev->vqs[bq->idx];
 	uint32_t written = 1;
 
 	if (status != VIRTIO_BLK_S_OK)
@@ -166,18 +186,18 @@ static void blk_complete(struct virtio_blk *blk, struct blk_req *req, uint8_t st
 	*req->status = status;
 	/* A request from a ring the driver has given up since is dropped. */
 	if (virtq_push(q, &req->elem, written))
-		blk->unnotified++;
-	blk_put_req(blk, req);
+		bq->unnotified++;
+	blk_put_req(bq, req);
 }
 
 /* One interrupt for the requests completed since the last one. */
-static void blk_notify(struct virtio_blk *blk)
+static void blk_notify(struct blk_queue *bq)
 {
-	if (!blk->unnotified)
+	if (!bq->unnotified)
 		return;
-	blk->unnotified = 0;
-	blk->notifies++;
-	virtio_notify_used(blk->vdev, &blk->vdev->vqs[0]);
+	bq->unnotified = 0;
+	bq->blk->notifies++;
+	virtio_notify_used(bq->blk->vdev, &bq->blk->vdev->vqs[bq->idx]);
 }
 
 static void blk_warn(struct virtio_blk *blk, const char *what, struct blk_req *req, long res)
@@ -192,8 +212,9 @@ static void blk_warn(struct virtio_blk *blk, const char *what, struct blk_req *r
  * Parse one chain into a request and submit it (or complete it at once).
  * Returns -EINVAL for a chain that is not a virtio-blk request at all.
  */
-static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
+static int blk_start_request(struct blk_queue *bq, struct blk_req *req)
 {
+	struct virtio_blk *blk = bq->blk;
 	struct virtq_elem *e = &req->elem;
 	struct {
 		uint32_t type;
@@ -224,7 +245,7 @@ static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
 		req->len = e->out_len - sizeof(hdr);
 		req->n_data = iov_slice(e->iov, e->n_out, sizeof(hdr), req->len, req->data);
 		if (blk->readonly) {
-			blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+			blk_complete(bq, req, VIRTIO_BLK_S_IOERR);
 			return 0;
 		}
 		break;
@@ -235,17 +256,17 @@ static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
 	case VIRTIO_BLK_T_GET_ID:
 		req->len = MIN((size_t)e->in_len - 1, (size_t)VIRTIO_BLK_ID_BYTES);
 		iov_from_buf(&e->iov[e->n_out], e->n_in, 0, blk->serial, req->len);
-		blk_complete(blk, req, VIRTIO_BLK_S_OK);
+		blk_complete(bq, req, VIRTIO_BLK_S_OK);
 		return 0;
 	default:
 		req->len = 0;
-		blk_complete(blk, req, VIRTIO_BLK_S_UNSUPP);
+		blk_complete(bq, req, VIRTIO_BLK_S_UNSUPP);
 		return 0;
 	}
 	/* Reads and writes: whole sectors, inside the disk. */
 	if ((req->len % SECTOR_SIZE) || req->sector > blk->capacity ||
 	    req->len / SECTOR_SIZE > blk->capacity - req->sector) {
-		blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+		blk_complete(bq, req, VIRTIO_BLK_S_IOERR);
 		return 0;
 	}
 	fd = blk->direct_fd >= 0 && iov_sector_aligned(req->data, req->n_data) ?
@@ -255,70 +276,99 @@ static int blk_start_request(struct virtio_blk *blk, struct blk_req *req)
 	else
 		io_prep_pwritev(&req->iocb, fd, req->data, req->n_data, req->sector * SECTOR_SIZE);
 submit:
-	io_set_eventfd(&req->iocb, blk->aio_efd);
+	io_set_eventfd(&req->iocb, bq->aio_efd);
 	req->iocb.data = req;
-	blk->batch[blk->nr_batch++] = &req->iocb;
+	bq->batch[bq->nr_batch++] = &req->iocb;
 	return 0;
 }
 
-/* Hand the requests of this round to the kernel in one io_submit. */
-static void blk_submit_batch(struct virtio_blk *blk)
+/* The most requests in flight so far, on all queues together (--stats). */
+static void blk_count_inflight(struct virtio_blk *blk)
 {
-	unsigned int done = 0;
+	unsigned long n = 0;
 
-	while (done < blk->nr_batch) {
-		int n = io_submit(blk->aio, blk->nr_batch - done, &blk->batch[done]);
+	for (unsigned int i = 0; i < blk->nr_queues; i++)
+		n += blk->queues[i].inflight;
+	blk->max_inflight = MAX(blk->max_inflight, n);
+}
+
+/*
+ * Hand the requests of this round to the kernel in one io_submit. On a
+ * buffered file io_submit does the copy itself, so it runs without the
+ * device lock: the vCPUs and the other queues' workers go on meanwhile.
+ * The batch's slots are this worker's alone; a reset waits for it
+ * (blk_drain). Called and returns with the lock held.
+ */
+static void blk_submit_batch(struct blk_queue *bq)
+{
+	struct virtio_blk *blk = bq->blk;
+	pthread_mutex_t *lock = &blk->vdev->lock;
+	struct blk_req *failed[BLK_QUEUE_SIZE];
+	unsigned int done = 0, submitted = 0, nr_failed = 0;
+
+	if (!bq->nr_batch)
+		return;
+	bq->submitting = true;
+	pthread_mutex_unlock(lock);
+	while (done < bq->nr_batch) {
+		int n = io_submit(bq->aio, bq->nr_batch - done, &bq->batch[done]);
 
 		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n <= 0) {
 			/* The first one failed: it completes with an error, the rest go on. */
-			struct blk_req *req = blk->batch[done]->data;
+			struct blk_req *req = bq->batch[done]->data;
 
-			blk_warn(blk, "submitting I/O", req, n < 0 ? n : -EIO);
-			blk_complete(blk, req, VIRTIO_BLK_S_IOERR);
+			req->submit_error = n < 0 ? n : -EIO;
+			failed[nr_failed++] = req;
 			done++;
 			continue;
 		}
-		blk->inflight += n;
+		submitted += n;
 		done += n;
 	}
-	if (blk->nr_batch) {
-		blk->submits++;
-		if (blk->inflight > blk->max_inflight)
-			blk->max_inflight = blk->inflight;
+	pthread_mutex_lock(lock);
+	bq->submitting = false;
+	pthread_cond_broadcast(&blk->submitted);
+	bq->inflight += submitted;
+	bq->nr_batch = 0;
+	for (unsigned int i = 0; i < nr_failed; i++) {
+		blk_warn(blk, "submitting I/O", failed[i], failed[i]->submit_error);
+		blk_complete(bq, failed[i], VIRTIO_BLK_S_IOERR);
 	}
-	blk->nr_batch = 0;
+	blk->submits++;
+	blk_count_inflight(blk);
 }
 
-static void blk_process_queue(struct virtio_blk *blk)
+static void blk_process_queue(struct blk_queue *bq)
 {
-	struct virtio_dev *vdev = blk->vdev;
-	struct virtq *q = &vdev->vqs[0];
+	struct virtio_dev *vdev = bq->blk->vdev;
+	struct virtq *q = &vdev->vqs[bq->idx];
 	struct blk_req *req;
 
-	while ((req = blk_next_req(blk)) && virtio_pop(vdev, q, &req->elem)) {
-		blk_take_req(blk, req);
-		if (blk_start_request(blk, req)) {
-			blk_put_req(blk, req);
+	while ((req = blk_next_req(bq)) && virtio_pop(vdev, q, &req->elem)) {
+		blk_take_req(bq, req);
+		if (blk_start_request(bq, req)) {
+			blk_put_req(bq, req);
 			virtio_set_broken(vdev, "request without header or status byte");
 			break;
 		}
 	}
-	blk_submit_batch(blk);
+	blk_submit_batch(bq);
 }
 
 /*
  * Reap finished I/O into the used ring; with wait, block until nothing is
  * in flight. The caller sends the interrupt (blk_notify). Lock held.
  */
-static void blk_reap(struct virtio_blk *blk, bool wait)
+static void blk_reap(struct blk_queue *bq, bool wait)
 {
+	struct virtio_blk *blk = bq->blk;
 	struct io_event events[32];
 
-	while (blk->inflight) {
+	while (bq->inflight) {
 		struct timespec zero = { 0, 0 };
-		int n = io_getevents(blk->aio, wait ? 1 : 0, ARRAY_SIZE(events), events,
+		int n = io_getevents(bq->aio, wait ? 1 : 0, ARRAY_SIZE(events), events,
 				     wait ? NULL : &zero);
 
 		if (n < 0 && n == -EINTR)
@@ -330,7 +380,7 @@ static void blk_reap(struct virtio_blk *blk, bool wait)
 			long res = (long)events[i].res;
 			uint8_t status = VIRTIO_BLK_S_OK;
 
-			blk->inflight--;
+			bq->inflight--;
 			if (req->type == VIRTIO_BLK_T_FLUSH) {
 				blk->n_flush++;
 				if (res < 0) {
@@ -348,58 +398,78 @@ static void blk_reap(struct virtio_blk *blk, bool wait)
 					status = VIRTIO_BLK_S_IOERR;
 				}
 			}
-			blk_complete(blk, req, status);
+			blk_complete(bq, req, status);
 		}
 	}
 }
 
-static unsigned int blk_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
+static unsigned int blk_poll_fds(struct virtio_dev *vdev, unsigned int worker,
+				 struct pollfd *extra)
 {
 	struct virtio_blk *blk = vdev->priv;
 
-	extra[0] = (struct pollfd){ .fd = blk->aio_efd, .events = POLLIN };
+	extra[0] = (struct pollfd){ .fd = blk->queues[worker].aio_efd, .events = POLLIN };
 	return 1;
 }
 
-static void blk_process(struct virtio_dev *vdev, const struct pollfd *extra)
+static void blk_process(struct virtio_dev *vdev, unsigned int worker,
+			const struct pollfd *extra)
 {
 	struct virtio_blk *blk = vdev->priv;
+	struct blk_queue *bq = &blk->queues[worker];
 
 	if (extra[0].revents)
-		virtio_drain_eventfd(blk->aio_efd);
-	blk_reap(blk, false);
-	blk_process_queue(blk);
+		virtio_drain_eventfd(bq->aio_efd);
+	blk_reap(bq, false);
+	blk_process_queue(bq);
 	/* One interrupt for the round: reaped, and completed at once (errors, GET_ID). */
-	blk_notify(blk);
+	blk_notify(bq);
+}
+
+static bool blk_any_submitting(struct virtio_blk *blk)
+{
+	for (unsigned int i = 0; i < blk->nr_queues; i++)
+		if (blk->queues[i].submitting)
+			return true;
+	return false;
+}
+
+/*
+ * Lock held: every queue's I/O back in its used ring, its interrupt sent.
+ * First wait until no queue's batch is in io_submit (blk_submit_batch lets
+ * the lock go); from then on the lock stays held, so no worker starts more.
+ */
+static void blk_drain(struct virtio_blk *blk)
+{
+	while (blk_any_submitting(blk))
+		pthread_cond_wait(&blk->submitted, &blk->vdev->lock);
+	for (unsigned int i = 0; i < blk->nr_queues; i++) {
+		blk_reap(&blk->queues[i], true);
+		blk_notify(&blk->queues[i]);
+	}
 }
 
 static void blk_stopped(struct virtio_dev *vdev)
 {
-	struct virtio_blk *blk = vdev->priv;
-
 	/* Nothing is lost: requests in flight complete to the guest's ring. */
 	pthread_mutex_lock(&vdev->lock);
-	blk_reap(blk, true);
-	blk_notify(blk);
+	blk_drain(vdev->priv);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
 static void blk_reset(struct virtio_dev *vdev)
 {
-	struct virtio_blk *blk = vdev->priv;
-
-	/* The driver gives up its queue: wait for the I/O aimed at its buffers. */
-	blk_reap(blk, true);
-	blk_notify(blk);
+	/* The driver gives up its queues: wait for the I/O aimed at their buffers. */
+	blk_drain(vdev->priv);
 }
 
 static void blk_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_blk *blk = vdev->priv;
 
-	snprintf(buf, len, " reads=%lu writes=%lu flushes=%lu errors=%lu max_inflight=%lu io_submits=%lu interrupts=%lu",
-		 blk->n_read, blk->n_write, blk->n_flush, blk->n_err, blk->max_inflight,
-		 blk->submits, blk->notifies);
+	snprintf(buf, len, " queues=%u reads=%lu writes=%lu flushes=%lu errors=%lu max_inflight=%lu io_submits=%lu interrupts=%lu",
+		 blk->nr_queues, blk->n_read, blk->n_write, blk->n_flush, blk->n_err,
+		 blk->max_inflight, blk->submits, blk->notifies);
 }
 
 static void blk_free(struct virtio_dev *vdev)
@@ -408,15 +478,21 @@ static void blk_free(struct virtio_dev *vdev)
 
 	if (!blk)
 		return;
-	if (blk->aio)
-		io_destroy(blk->aio);
-	if (blk->aio_efd >= 0)
-		close(blk->aio_efd);
+	for (unsigned int i = 0; blk->queues && i < blk->nr_queues; i++) {
+		struct blk_queue *bq = &blk->queues[i];
+
+		if (bq->aio)
+			io_destroy(bq->aio);
+		if (bq->aio_efd >= 0)
+			close(bq->aio_efd);
+		free(bq->reqs);
+	}
+	free(blk->queues);
+	pthread_cond_destroy(&blk->submitted);
 	if (blk->direct_fd >= 0)
 		close(blk->direct_fd);
 	if (blk->fd >= 0)
 		close(blk->fd);
-	free(blk->reqs);
 	free(blk->path);
 	free(blk);
 	vdev->priv = NULL;
@@ -448,6 +524,7 @@ static const struct virtio_ops blk_ops = {
 	.kind = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.nr_queues = 1,
+	.worker_per_queue = true,
 	.queue_max = BLK_QUEUE_SIZE,
 	.config_read = blk_config_read,
 	.poll_fds = blk_poll_fds,
@@ -492,17 +569,22 @@ static int blk_open(struct virtio_blk *blk, const struct virtio_blk_opts *opts, 
 	base = opts->serial ? opts->serial : base;
 	memcpy(blk->serial, base, strnlen(base, sizeof(blk->serial)));
 
-	ret = io_setup(BLK_QUEUE_SIZE, &blk->aio);
-	if (ret) {
-		snprintf(err, errlen, "disk '%s': io_setup: %s", opts->path, strerror(-ret));
-		blk->aio = 0;
-		return ret;
-	}
-	blk->aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	blk->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*blk->reqs));
-	if (blk->aio_efd < 0 || !blk->reqs) {
-		snprintf(err, errlen, "disk '%s': out of memory or eventfds", opts->path);
-		return -ENOMEM;
+	for (unsigned int i = 0; i < blk->nr_queues; i++) {
+		struct blk_queue *bq = &blk->queues[i];
+
+		ret = io_setup(BLK_QUEUE_SIZE, &bq->aio);
+		if (ret) {
+			snprintf(err, errlen, "disk '%s': io_setup: %s%s", opts->path,
+				 strerror(-ret), ret == -EAGAIN ? " (fs.aio-max-nr reached)" : "");
+			bq->aio = 0;
+			return ret;
+		}
+		bq->aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		bq->reqs = calloc(BLK_QUEUE_SIZE, sizeof(*bq->reqs));
+		if (bq->aio_efd < 0 || !bq->reqs) {
+			snprintf(err, errlen, "disk '%s': out of memory or eventfds", opts->path);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -514,6 +596,7 @@ int virtio_blk_create(const char *name, const struct virtio_transport *t,
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
 	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
 			    (1ULL << VIRTIO_BLK_F_FLUSH);
+	struct virtio_transport tq;
 	struct virtio_dev *vdev;
 	int ret;
 
@@ -521,15 +604,36 @@ int virtio_blk_create(const char *name, const struct virtio_transport *t,
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	blk->fd = blk->direct_fd = blk->aio_efd = -1;
+	blk->fd = blk->direct_fd = -1;
 	blk->readonly = opts->readonly;
 	blk->path = strdup(opts->path);
+	pthread_cond_init(&blk->submitted, NULL);
+	blk->nr_queues = MAX(opts->queues, 1u);
+	if (blk->nr_queues > VIRTIO_BLK_MAX_QUEUES) {
+		snprintf(err, errlen, "%s: %u queues asked for, at most %u", name, blk->nr_queues,
+			 VIRTIO_BLK_MAX_QUEUES);
+		ret = -EINVAL;
+		goto fail;
+	}
+	blk->queues = calloc(blk->nr_queues, sizeof(*blk->queues));
+	if (!blk->queues) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < blk->nr_queues; i++)
+		blk->queues[i] = (struct blk_queue){ .blk = blk, .idx = i, .aio_efd = -1 };
 	ret = blk_open(blk, opts, err, errlen);	/* the message names the file and the cause */
 	if (ret)
 		goto fail;
 	if (opts->readonly)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
-	ret = virtio_transport_create(name, t, &blk_ops, features, env, blk, &vdev);
+	/* One queue is what a device without MQ has: offered only for more. */
+	if (blk->nr_queues > 1)
+		features |= 1ULL << VIRTIO_BLK_F_MQ;
+	tq = *t;
+	tq.nr_queues = blk->nr_queues;
+	ret = virtio_transport_create(name, &tq, &blk_ops, features, env, blk, &vdev);
 	if (ret) {
 		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
 		goto fail;

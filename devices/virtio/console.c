@@ -169,7 +169,8 @@ static bool console_read_input(struct virtio_console *con)
 	return quit;
 }
 
-static unsigned int console_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
+static unsigned int console_poll_fds(struct virtio_dev *vdev, unsigned int worker,
+				     struct pollfd *extra)
 {
 	struct virtio_console *con = vdev->priv;
 	/* Read the terminal only when there is room to keep what we read. */
@@ -181,7 +182,8 @@ static unsigned int console_poll_fds(struct virtio_dev *vdev, struct pollfd *ext
 	return 2;
 }
 
-static void console_process(struct virtio_dev *vdev, const struct pollfd *extra)
+static void console_process(struct virtio_dev *vdev, unsigned int worker,
+			    const struct pollfd *extra)
 {
 	struct virtio_console *con = vdev->priv;
 	bool quit = extra[0].revents && console_read_input(con);

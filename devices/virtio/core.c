@@ -20,7 +20,7 @@
 
 struct virtq *virtio_selected_queue(struct virtio_dev *vdev)
 {
-	if (vdev->queue_sel >= vdev->ops->nr_queues)
+	if (vdev->queue_sel >= vdev->nr_queues)
 		return NULL;
 	return &vdev->vqs[vdev->queue_sel];
 }
@@ -76,7 +76,7 @@ void virtio_set_broken(struct virtio_dev *vdev, const char *why)
 	vdev->breaks++;
 	vdev->broken = true;
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->vqs[i].ready)
 			virtq_disable(&vdev->vqs[i]);
 	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
@@ -95,7 +95,7 @@ void virtio_reset(struct virtio_dev *vdev)
 {
 	if (vdev->ops->reset)
 		vdev->ops->reset(vdev);
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		virtq_reset(&vdev->vqs[i]);
 	vdev->status = 0;
 	vdev->driver_features = 0;
@@ -152,11 +152,17 @@ void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, uint32_t
 		return;
 }
 
-/* The device's worker: notify fds, the device's fds, stop_efd; see virtio_ops. */
+/*
+ * A worker: its queues' notify fds, the device's fds, stop_efd; see
+ * virtio_ops. Worker 0 also takes the transport's fd.
+ */
 static void *virtio_worker(void *arg)
 {
-	struct virtio_dev *vdev = arg;
-	unsigned int nq = vdev->ops->nr_queues;
+	struct virtio_worker *wk = arg;
+	struct virtio_dev *vdev = wk->vdev;
+	unsigned int q0 = vdev->ops->worker_per_queue ? wk->idx : 0;
+	unsigned int nq = vdev->ops->worker_per_queue ? 1 : vdev->nr_queues;
+	int transport_fd = wk->idx == 0 ? vdev->transport_fd : -1;
 
 	sandbox_enter(vdev->ops->device_id == VIRTIO_ID_9P ? SANDBOX_VIRTIO_9P : SANDBOX_VIRTIO);
 	for (;;) {
@@ -167,16 +173,18 @@ static void *virtio_worker(void *arg)
 
 		pfd[0] = (struct pollfd){ .fd = vdev->stop_efd, .events = POLLIN };
 		for (unsigned int i = 0; i < nq; i++)
-			pfd[1 + i] = (struct pollfd){ .fd = vdev->vqs[i].notify_fd, .events = POLLIN };
+			pfd[1 + i] = (struct pollfd){ .fd = vdev->vqs[q0 + i].notify_fd,
+						      .events = POLLIN };
 		if (vdev->ops->poll_fds)
-			n_extra = vdev->ops->poll_fds(vdev, extra);
+			n_extra = vdev->ops->poll_fds(vdev, wk->idx, extra);
 		/* The transport's own fd (virtio-pci INTx: the resample eventfd). */
-		pfd[1 + nq] = (struct pollfd){ .fd = vdev->transport_fd, .events = POLLIN };
+		pfd[1 + nq] = (struct pollfd){ .fd = transport_fd, .events = POLLIN };
 		if (poll(pfd, 2 + nq + n_extra, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		/* stop_efd is never read here: it wakes every worker, and stays readable. */
 		stop = pfd[0].revents;
 		if (pfd[1 + nq].revents && vdev->tops->transport_event)
 			vdev->tops->transport_event(vdev);
@@ -192,7 +200,7 @@ static void *virtio_worker(void *arg)
 		 */
 		if (!stop || kicked) {
 			pthread_mutex_lock(&vdev->lock);
-			vdev->ops->process(vdev, extra);
+			vdev->ops->process(vdev, wk->idx, extra);
 			pthread_mutex_unlock(&vdev->lock);
 		}
 		if (stop)
@@ -201,42 +209,62 @@ static void *virtio_worker(void *arg)
 	return NULL;
 }
 
+/* Ask the running workers to return and wait for them. */
+static void virtio_workers_join(struct virtio_dev *vdev)
+{
+	uint64_t one = 1;
+
+	if (!vdev->nr_workers)
+		return;
+	if (write(vdev->stop_efd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("%s: stopping the workers: %s", vdev->dev.name, strerror(errno));
+	for (unsigned int i = 0; i < vdev->nr_workers; i++)
+		pthread_join(vdev->workers[i].thread, NULL);
+	virtio_drain_eventfd(vdev->stop_efd);	/* ready for a restart */
+	vdev->nr_workers = 0;
+}
+
 int virtio_core_start(struct device *dev)
 {
 	struct virtio_dev *vdev = virtio_of(dev);
+	unsigned int n = vdev->ops->worker_per_queue ? vdev->nr_queues : 1;
 	uint64_t one = 1;
-	int ret;
 
-	if (!vdev->ops->process || vdev->worker_running)
+	if (!vdev->ops->process || vdev->nr_workers)
 		return 0;
 	/*
 	 * Look at every ready queue once: after a restore (or a stop) the
 	 * ring may hold requests whose kick the worker never saw.
 	 */
 	pthread_mutex_lock(&vdev->lock);
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->vqs[i].ready && write(vdev->vqs[i].notify_fd, &one, sizeof(one)) < 0)
 			pr_warn("%s: queue %u: kicking the worker: %s", dev->name, i,
 				strerror(errno));
 	pthread_mutex_unlock(&vdev->lock);
-	ret = pthread_create(&vdev->worker, NULL, virtio_worker, vdev);
-	if (ret)
-		return -ret;
-	vdev->worker_running = true;
+	for (unsigned int i = 0; i < n; i++) {
+		struct virtio_worker *wk = &vdev->workers[i];
+		int ret;
+
+		wk->vdev = vdev;
+		wk->idx = i;
+		ret = pthread_create(&wk->thread, NULL, virtio_worker, wk);
+		if (ret) {
+			virtio_workers_join(vdev);	/* the ones already running */
+			return -ret;
+		}
+		vdev->nr_workers = i + 1;
+	}
 	return 0;
 }
 
 void virtio_core_stop(struct device *dev)
 {
 	struct virtio_dev *vdev = virtio_of(dev);
-	uint64_t one = 1;
 
-	if (!vdev->worker_running)
+	if (!vdev->nr_workers)
 		return;
-	if (write(vdev->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(vdev->worker, NULL);
-	virtio_drain_eventfd(vdev->stop_efd);	/* ready for a restart */
-	vdev->worker_running = false;
+	virtio_workers_join(vdev);
 	if (vdev->ops->stopped)
 		vdev->ops->stopped(vdev);
 }
@@ -257,6 +285,7 @@ void virtio_core_stats(struct device *dev, char *buf, unsigned int len)
 enum {
 	VT_STATUS = 1, VT_DEVICE_FEATURES, VT_DRIVER_FEATURES, VT_DEVICE_FEATURES_SEL,
 	VT_DRIVER_FEATURES_SEL, VT_QUEUE_SEL, VT_ISR, VT_BROKEN,
+	VT_NR_QUEUES,	/* absent before multiqueue: the kind's own count */
 };
 enum { VQ_NUM, VQ_READY, VQ_DESC, VQ_AVAIL, VQ_USED, VQ_LAST_AVAIL, VQ_USED_IDX, VQ_NR_FIELDS };
 #define VT_QUEUE(q) (0x100 + 0x10 * (q))
@@ -271,7 +300,8 @@ void virtio_core_save(struct virtio_dev *vdev, struct state_writer *w)
 	sw_put_u64(w, VT_QUEUE_SEL, vdev->queue_sel);
 	sw_put_u64(w, VT_ISR, atomic_load(&vdev->isr));
 	sw_put_u64(w, VT_BROKEN, vdev->broken);
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
+	sw_put_u64(w, VT_NR_QUEUES, vdev->nr_queues);
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		struct virtq *q = &vdev->vqs[i];
 		const uint64_t f[VQ_NR_FIELDS] = {
 			q->num, q->ready, q->desc_gpa, q->avail_gpa, q->used_gpa,
@@ -289,7 +319,7 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 			unsigned int errlen)
 {
 	struct device *dev = &vdev->dev;
-	uint64_t v[VT_BROKEN + 1];
+	uint64_t v[VT_BROKEN + 1], nr_queues = vdev->ops->nr_queues;
 	int ret = 0;
 
 	for (unsigned int k = VT_STATUS; k <= VT_BROKEN; k++) {
@@ -297,6 +327,13 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 			snprintf(err, errlen, "%s: snapshot lacks transport field %u", dev->name, k);
 			return -EINVAL;
 		}
+	}
+	ss_get_u64(s, VT_NR_QUEUES, &nr_queues);
+	if (nr_queues != vdev->nr_queues) {
+		/* Queues the snapshot has and this device lacks would be lost. */
+		snprintf(err, errlen, "%s: the snapshot's device has %llu queues, this one %u (a different vCPU count?)",
+			 dev->name, (unsigned long long)nr_queues, vdev->nr_queues);
+		return -EINVAL;
 	}
 	if (v[VT_DEVICE_FEATURES] != vdev->device_features) {
 		snprintf(err, errlen, "%s: device features differ from the snapshot's", dev->name);
@@ -336,7 +373,7 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 	vdev->queue_sel = v[VT_QUEUE_SEL];
 	atomic_store(&vdev->isr, v[VT_ISR]);
 	vdev->broken = v[VT_BROKEN];
-	for (unsigned int i = 0; i < vdev->ops->nr_queues && !ret; i++) {
+	for (unsigned int i = 0; i < vdev->nr_queues && !ret; i++) {
 		struct virtq *q = &vdev->vqs[i];
 		uint64_t f[VQ_NR_FIELDS];
 
@@ -377,7 +414,8 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 }
 
 int virtio_core_init(struct virtio_dev *vdev, const char *name, const struct virtio_ops *ops,
-		     uint64_t features, const struct device_env *env, void *priv)
+		     unsigned int nr_queues, uint64_t features, const struct device_env *env,
+		     void *priv)
 {
 	snprintf(vdev->dev.name, sizeof(vdev->dev.name), "%s", name);
 	vdev->ops = ops;
@@ -387,12 +425,16 @@ int virtio_core_init(struct virtio_dev *vdev, const char *name, const struct vir
 	pthread_mutex_init(&vdev->lock, NULL);
 	vdev->irq_fd = -1;
 	vdev->transport_fd = -1;
+	vdev->stop_efd = -1;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->vqs[i].notify_fd = -1;
+	if (nr_queues < ops->nr_queues || nr_queues > VIRTIO_MAX_QUEUES)
+		return -EINVAL;
+	vdev->nr_queues = nr_queues;
 	vdev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vdev->stop_efd < 0)
 		return -errno;
-	for (unsigned int i = 0; i < ops->nr_queues; i++) {
+	for (unsigned int i = 0; i < nr_queues; i++) {
 		struct virtq *q = &vdev->vqs[i];
 
 		q->num_max = ops->queue_max;
@@ -412,7 +454,7 @@ void virtio_core_release(struct virtio_dev *vdev)
 		vdev->ops->free(vdev);
 	if (vdev->stop_efd >= 0)
 		close(vdev->stop_efd);
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->vqs[i].notify_fd >= 0)
 			close(vdev->vqs[i].notify_fd);
 	pthread_mutex_destroy(&vdev->lock);

@@ -118,7 +118,7 @@ static void virtio_reg_write(struct virtio_dev *vdev, uint64_t off, uint32_t val
 		return;
 	case REG_QUEUE_NOTIFY:
 		/* Normally caught by the ioeventfd; this is an unknown queue. */
-		if (val < vdev->ops->nr_queues && write(vdev->vqs[val].notify_fd, &one, 8) < 0)
+		if (val < vdev->nr_queues && write(vdev->vqs[val].notify_fd, &one, 8) < 0)
 			return;
 		return;
 	}
@@ -211,7 +211,7 @@ static void virtio_mmio_free(struct device *dev)
 	struct virtio_dev *vdev = virtio_of(dev);
 
 	virtio_core_stop(dev);
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		struct virtq *q = &vdev->vqs[i];
 
 		if (q->notify_fd < 0 || !vdev->notify_wired[i])
@@ -266,7 +266,7 @@ static const struct device_ops virtio_mmio_ops = {
 };
 
 int virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
-		       const struct virtio_ops *ops, uint64_t features,
+		       const struct virtio_ops *ops, unsigned int nr_queues, uint64_t features,
 		       const struct device_env *env, void *priv, struct virtio_dev **out)
 {
 	struct virtio_dev *vdev = calloc(1, sizeof(*vdev));
@@ -279,10 +279,10 @@ int virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
 	vdev->dev.mmio_base = base;
 	vdev->dev.mmio_size = VIRTIO_MMIO_SIZE;
 	vdev->dev.irq = intid;
-	ret = virtio_core_init(vdev, name, ops, features, env, priv);
+	ret = virtio_core_init(vdev, name, ops, nr_queues, features, env, priv);
 	if (ret)
 		goto fail;
-	for (unsigned int i = 0; i < ops->nr_queues; i++) {
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		ret = env->ioeventfd(env->ctx, base + REG_QUEUE_NOTIFY, 4, i,
 				     vdev->vqs[i].notify_fd, true);
 		if (ret)
@@ -304,7 +304,7 @@ int virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
 	return 0;
 fail:
 	/* The device-specific part is not set up yet: free only the transport. */
-	vdev->ops = &(struct virtio_ops){ .nr_queues = ops->nr_queues };
+	vdev->ops = &virtio_transport_only_ops;
 	virtio_mmio_free(&vdev->dev);
 	return ret;
 }

@@ -113,7 +113,7 @@ static void net_rx(struct virtio_net *net)
 		virtio_notify_used(vdev, q);
 }
 
-static unsigned int net_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
+static unsigned int net_poll_fds(struct virtio_dev *vdev, unsigned int worker, struct pollfd *extra)
 {
 	struct virtio_net *net = vdev->priv;
 	bool have_rx_buffer;
@@ -127,7 +127,7 @@ static unsigned int net_poll_fds(struct virtio_dev *vdev, struct pollfd *extra)
 	return 1;
 }
 
-static void net_process(struct virtio_dev *vdev, const struct pollfd *extra)
+static void net_process(struct virtio_dev *vdev, unsigned int worker, const struct pollfd *extra)
 {
 	struct virtio_net *net = vdev->priv;
 

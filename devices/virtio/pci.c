@@ -142,7 +142,7 @@ static void common_image(struct virtio_pci *vp, uint8_t img[VP_COMMON_SIZE])
 	memcpy(img + CC_GFSELECT, &vdev->driver_features_sel, 4);
 	memcpy(img + CC_GF, &gf, 4);
 	memcpy(img + CC_MSIX_CONFIG, &vp->config_vector, 2);
-	img[CC_NUM_QUEUES] = vdev->ops->nr_queues;
+	img[CC_NUM_QUEUES] = vdev->nr_queues;
 	img[CC_STATUS] = vdev->status;
 	memcpy(img + CC_Q_SELECT, &qsel, 2);
 	if (!q)
@@ -281,7 +281,7 @@ static void vp_bar_write(struct pci_func *f, unsigned int bar, uint64_t off, con
 	} else if (off >= VP_DEVICE && off + len <= VP_DEVICE + VP_DEVICE_SIZE) {
 		if (vdev->ops->config_write)
 			vdev->ops->config_write(vdev, off - VP_DEVICE, data, len);
-	} else if (off >= VP_NOTIFY && off < VP_NOTIFY + VP_NOTIFY_MULT * vdev->ops->nr_queues) {
+	} else if (off >= VP_NOTIFY && off < VP_NOTIFY + VP_NOTIFY_MULT * vdev->nr_queues) {
 		/* Normally caught by the ioeventfd: the BAR is not decoded yet. */
 		unsigned int q = (off - VP_NOTIFY) / VP_NOTIFY_MULT;
 
@@ -322,7 +322,7 @@ static int vp_wire_notify(struct virtio_pci *vp, uint64_t base, bool assign)
 	struct virtio_dev *vdev = vp->vdev;
 	int ret = 0;
 
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		if (vdev->notify_wired[i] == assign)
 			continue;
 		ret = vdev->env.ioeventfd(vdev->env.ctx, base + VP_NOTIFY + VP_NOTIFY_MULT * i, 2, i,
@@ -438,7 +438,7 @@ static int vp_save(struct device *dev, struct state_writer *w)
 		sw_put_u64(w, VPK_CONFIG + i, v);
 	}
 	sw_put_u64(w, VPK_CONFIG_VEC, vp->config_vector);
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		sw_put_u64(w, VPK_QUEUE_VEC + i, vp->queue_vector[i]);
 	for (unsigned int i = 0; vp->has_msix && i < vp->msix.nr; i++) {
 		const struct pci_msix_vec *v = &vp->msix.vec[i];
@@ -493,7 +493,7 @@ static int vp_restore(struct device *dev, const struct state_section *s, char *e
 		vp->config_vector = vp_vector(vp, v);
 	else
 		ret = -EINVAL;
-	for (unsigned int i = 0; i < vdev->ops->nr_queues && !ret; i++) {
+	for (unsigned int i = 0; i < vdev->nr_queues && !ret; i++) {
 		if (!ss_get_u64(s, VPK_QUEUE_VEC + i, &v))
 			ret = -EINVAL;
 		else
@@ -540,7 +540,7 @@ static const struct device_ops vp_dev_ops = {
 };
 
 int virtio_pci_create(const char *name, struct pci_host *host, const struct virtio_ops *ops,
-		      uint64_t features, const struct device_env *env, void *priv,
+		      unsigned int nr_queues, uint64_t features, const struct device_env *env, void *priv,
 		      struct virtio_dev **out)
 {
 	struct virtio_dev *vdev = calloc(1, sizeof(*vdev));
@@ -561,7 +561,7 @@ int virtio_pci_create(const char *name, struct pci_host *host, const struct virt
 	vp->host = host;
 	vp->intx_fd = vp->resample_fd = -1;
 	vp_reset_vectors(vp);
-	ret = virtio_core_init(vdev, name, ops, features, env, priv);
+	ret = virtio_core_init(vdev, name, ops, nr_queues, features, env, priv);
 	if (ret)
 		goto fail;
 	/* A name for messages (the device has no MMIO window of its own). */
@@ -574,7 +574,7 @@ int virtio_pci_create(const char *name, struct pci_host *host, const struct virt
 	ret = ret ?: vp_add_cap(c, VP_CAP_COMMON, VP_COMMON, VP_COMMON_SIZE, false);
 	ret = ret ?: vp_add_cap(c, VP_CAP_ISR, VP_ISR, 4, false);
 	ret = ret ?: vp_add_cap(c, VP_CAP_DEVICE, VP_DEVICE, VP_DEVICE_SIZE, false);
-	ret = ret ?: vp_add_cap(c, VP_CAP_NOTIFY, VP_NOTIFY, VP_NOTIFY_MULT * ops->nr_queues,
+	ret = ret ?: vp_add_cap(c, VP_CAP_NOTIFY, VP_NOTIFY, VP_NOTIFY_MULT * vdev->nr_queues,
 				true);
 	ret = ret ?: pci_host_plug(host, &vp->func, err, sizeof(err));
 	if (ret)
@@ -583,7 +583,7 @@ int virtio_pci_create(const char *name, struct pci_host *host, const struct virt
 	snprintf(vdev->dev.desc, sizeof(vdev->dev.desc), "PCI 00:%02x.0", vp->func.devfn >> 3);
 	/* MSI-X only where an MSI can go: to the ITS. */
 	if (env->msi_irqfd_add) {
-		ret = pci_msix_init(&vp->msix, c, ops->nr_queues + 1, 0, VP_MSIX_TABLE,
+		ret = pci_msix_init(&vp->msix, c, vdev->nr_queues + 1, 0, VP_MSIX_TABLE,
 				    VP_MSIX_PBA, &vdev->env);
 		if (ret)
 			goto fail;
@@ -607,7 +607,7 @@ int virtio_pci_create(const char *name, struct pci_host *host, const struct virt
 	return 0;
 fail:
 	/* The device-specific part is not set up yet: free only the transport. */
-	vdev->ops = &(struct virtio_ops){ .nr_queues = ops->nr_queues };
+	vdev->ops = &virtio_transport_only_ops;
 	vp_free(&vdev->dev);
 	return ret;
 }

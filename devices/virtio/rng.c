@@ -16,7 +16,7 @@ struct virtio_rng {
 	unsigned long bytes;
 };
 
-static void rng_process(struct virtio_dev *vdev, const struct pollfd *extra)
+static void rng_process(struct virtio_dev *vdev, unsigned int worker, const struct pollfd *extra)
 {
 	struct virtio_rng *rng = vdev->priv;
 	struct virtq *q = &vdev->vqs[0];

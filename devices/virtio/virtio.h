@@ -146,21 +146,27 @@ struct virtio_dev;
 struct virtio_ops {
 	const char *kind;		/* "virtio-blk" */
 	uint32_t device_id;
-	unsigned int nr_queues;
+	unsigned int nr_queues;		/* the kind's own count; a device may be made with more */
 	uint16_t queue_max;
+	/*
+	 * One worker thread per queue instead of one for the device: the
+	 * queues are served in parallel (virtio-blk's multiqueue).
+	 */
+	bool worker_per_queue;
 	/* Config space read/write at offset within it (after 0x100). */
 	void (*config_read)(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len);
 	void (*config_write)(struct virtio_dev *vdev, uint64_t off, const void *data,
 			     unsigned int len);
 	/*
-	 * The transport runs one worker thread per device. It waits on the
+	 * The core runs one worker thread per device, or one per queue
+	 * (worker_per_queue; worker w serves queue w). A worker waits on its
 	 * queues' notify fds and on the device's own fds, which poll_fds
 	 * fills in before each wait (VIRTIO_MAX_EXTRA_FDS at most, fd -1 for
 	 * one not wanted now; called without the lock), then calls process
 	 * with vdev->lock held and those fds' revents.
 	 */
-	unsigned int (*poll_fds)(struct virtio_dev *vdev, struct pollfd *extra);
-	void (*process)(struct virtio_dev *vdev, const struct pollfd *extra);
+	unsigned int (*poll_fds)(struct virtio_dev *vdev, unsigned int worker, struct pollfd *extra);
+	void (*process)(struct virtio_dev *vdev, unsigned int worker, const struct pollfd *extra);
 	/* After the worker stopped: leave no request in flight. */
 	void (*stopped)(struct virtio_dev *vdev);
 	/*
@@ -179,7 +185,7 @@ struct virtio_ops {
 
 #define VIRTIO_KEY_DEVICE 0x1000
 
-#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MAX_QUEUES 8
 #define VIRTIO_MAX_EXTRA_FDS 2
 #define VIRTIO_MMIO_SIZE 0x200
 
@@ -208,6 +214,7 @@ struct virtio_dev {
 	 * (vCPU threads) and by the worker while it touches the rings.
 	 */
 	pthread_mutex_t lock;
+	unsigned int nr_queues;	/* fixed at creation: ops->nr_queues or more */
 	uint64_t device_features;
 	uint64_t driver_features;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
@@ -221,9 +228,13 @@ struct virtio_dev {
 	int transport_fd;	/* polled by the worker for the transport; -1: none */
 	atomic_ulong irqs_sent;
 
-	int stop_efd;		/* readable: the worker must return */
-	pthread_t worker;
-	bool worker_running;
+	int stop_efd;		/* readable: the workers must return */
+	struct virtio_worker {
+		struct virtio_dev *vdev;
+		unsigned int idx;
+		pthread_t thread;
+	} workers[VIRTIO_MAX_QUEUES];
+	unsigned int nr_workers;	/* running; 0: stopped */
 };
 
 static inline struct virtio_dev *virtio_of(struct device *dev)
@@ -239,6 +250,7 @@ struct virtio_transport {
 	uint64_t base;		/* mmio: the register window */
 	unsigned int intid;	/* mmio: the SPI */
 	struct pci_host *host;	/* pci: the host bridge the function plugs into */
+	unsigned int nr_queues;	/* 0: the device kind's own (virtio_ops.nr_queues) */
 };
 
 /*
@@ -249,15 +261,17 @@ int virtio_transport_create(const char *name, const struct virtio_transport *t,
 			    const struct virtio_ops *ops, uint64_t features,
 			    const struct device_env *env, void *priv, struct virtio_dev **out);
 int virtio_mmio_create(const char *name, uint64_t base, unsigned int intid,
-		       const struct virtio_ops *ops, uint64_t features,
+		       const struct virtio_ops *ops, unsigned int nr_queues, uint64_t features,
 		       const struct device_env *env, void *priv, struct virtio_dev **out);
 int virtio_pci_create(const char *name, struct pci_host *host, const struct virtio_ops *ops,
-		      uint64_t features, const struct device_env *env, void *priv,
+		      unsigned int nr_queues, uint64_t features, const struct device_env *env, void *priv,
 		      struct virtio_dev **out);
+
+extern const struct virtio_ops virtio_transport_only_ops;
 
 /* The core (core.c), for the transports. */
 int virtio_core_init(struct virtio_dev *vdev, const char *name, const struct virtio_ops *ops,
-		     uint64_t features, const struct device_env *env, void *priv);
+		     unsigned int nr_queues, uint64_t features, const struct device_env *env, void *priv);
 void virtio_core_release(struct virtio_dev *vdev);
 int virtio_core_start(struct device *dev);
 void virtio_core_stop(struct device *dev);
@@ -296,7 +310,9 @@ struct virtio_blk_opts {
 	const char *path;
 	bool readonly;
 	const char *serial;	/* NULL: derived from the file name */
+	unsigned int queues;	/* 0 or 1: one; more: multiqueue, a worker each */
 };
+#define VIRTIO_BLK_MAX_QUEUES VIRTIO_MAX_QUEUES
 int virtio_blk_create(const char *name, const struct virtio_transport *t,
 		      const struct virtio_blk_opts *opts, const struct device_env *env,
 		      struct device **out, char *err, size_t errlen);

@@ -69,6 +69,13 @@ virtio_suite() {
 		fail "$t/blk-serial" "$(grep '^V-SERIAL' "$f")"
 	fi
 
+	# -c 2: a queue per vCPU, each served by its own worker.
+	if grep -q "^V-MQ vda=2\$" "$f" && [ "$(field "lvmm-dev: virtio-blk0" queues "$f")" = 2 ]; then
+		pass "$t/blk-a-queue-per-vcpu"
+	else
+		fail "$t/blk-a-queue-per-vcpu" "$(grep '^V-MQ' "$f"), lvmm: $(field "lvmm-dev: virtio-blk0" queues "$f") queues"
+	fi
+
 	local got
 	got=$(dd if=$vt/vda.img bs=4096 skip=256 count=256 2>/dev/null | sha)
 	if grep -q "^V-PATTERN rc=0" "$f" && [ "$got" = "$(cat $vt/pattern0.sha)" ]; then

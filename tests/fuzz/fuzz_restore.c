@@ -318,7 +318,7 @@ static int write_seed(const char *dir, const char *name, const struct vm_config 
 		struct device *dev = set.dev[i];
 
 		if (drive_devices && i > 0)
-			drive(dev, ((struct virtio_dev *)dev)->ops->nr_queues, i);
+			drive(dev, ((struct virtio_dev *)dev)->nr_queues, i);
 		dev->ops->save(dev, &w);
 	}
 	devset_free(&set);

@@ -18,7 +18,8 @@ static char blk_fz_path[64];
 
 static struct device *blk_fz_create(struct vh *h, int *err)
 {
-	struct virtio_blk_opts opts = { .path = blk_fz_path, .serial = "fuzz-disk" };
+	/* Two queues: the multiqueue paths, and queue 0 is a single-queue device's. */
+	struct virtio_blk_opts opts = { .path = blk_fz_path, .serial = "fuzz-disk", .queues = 2 };
 
 	if (blk_fz_disk < 0) {
 		blk_fz_disk = memfd_create("lvmm-fuzz-disk", MFD_CLOEXEC);

@@ -65,7 +65,9 @@
 #define VH_QUEUE_AREA	0x2000
 #define VH_AVAIL_AT	0x1000
 #define VH_USED_AT	0x1208
-#define VH_DATA_OFF	(VIRTIO_MAX_QUEUES * VH_QUEUE_AREA)
+/* Queues the script can address: more than any device here has but virtio-blk's. */
+#define VH_MAX_QUEUES	4
+#define VH_DATA_OFF	(VH_MAX_QUEUES * VH_QUEUE_AREA)
 /* Per input: deeper than this only makes inputs slow. */
 #define VH_MAX_SNAPSHOTS 8
 #define VH_MAX_ROUNDS	1024
@@ -153,7 +155,7 @@ struct vh {
 	uint8_t *ram;
 	struct device *dev;
 	struct device *spare;		/* persistent devices: the one restored into */
-	struct vh_queue q[VIRTIO_MAX_QUEUES];
+	struct vh_queue q[VH_MAX_QUEUES];
 	unsigned int snapshots, rounds;	/* per input, to keep every input fast */
 	int fds[4];			/* device-specific host ends */
 };
@@ -274,26 +276,33 @@ static void vh_forget_queues(struct vh *h)
 	memset(h->q, 0, sizeof(h->q));
 }
 
-/* One wakeup of the worker thread (virtio_worker in mmio.c), without waiting. */
+/*
+ * One wakeup of each worker thread (virtio_worker in core.c: one for the
+ * device, or one per queue), without waiting.
+ */
 static void vh_process(struct vh *h)
 {
 	struct virtio_dev *vdev = vh_vdev(h->dev);
-	struct pollfd extra[VIRTIO_MAX_EXTRA_FDS];
-	unsigned int n = 0;
+	unsigned int workers = vdev->ops->worker_per_queue ? vdev->nr_queues : 1;
 
-	/*
-	 * The worker would drain the notify eventfds that woke it, and KVM the
-	 * irqfd: both are counters nothing here reads, left alone to save the
-	 * system calls.
-	 */
-	if (vdev->ops->poll_fds)
-		n = vdev->ops->poll_fds(vdev, extra);
-	if (n && poll(extra, n, 0) < 0)
-		for (unsigned int i = 0; i < n; i++)
-			extra[i].revents = 0;
-	pthread_mutex_lock(&vdev->lock);
-	vdev->ops->process(vdev, extra);
-	pthread_mutex_unlock(&vdev->lock);
+	for (unsigned int w = 0; w < workers; w++) {
+		struct pollfd extra[VIRTIO_MAX_EXTRA_FDS];
+		unsigned int n = 0;
+
+		/*
+		 * The worker would drain the notify eventfds that woke it, and KVM
+		 * the irqfd: both are counters nothing here reads, left alone to
+		 * save the system calls.
+		 */
+		if (vdev->ops->poll_fds)
+			n = vdev->ops->poll_fds(vdev, w, extra);
+		if (n && poll(extra, n, 0) < 0)
+			for (unsigned int i = 0; i < n; i++)
+				extra[i].revents = 0;
+		pthread_mutex_lock(&vdev->lock);
+		vdev->ops->process(vdev, w, extra);
+		pthread_mutex_unlock(&vdev->lock);
+	}
 	if (h->d->drain)
 		h->d->drain(h);
 }
@@ -330,7 +339,7 @@ static void vh_write_addr(struct vh *h, uint64_t reg_low, uint64_t gpa)
 
 static void vh_queue_setup(struct vh *h, struct fz *f)
 {
-	unsigned int qi = fz_u8(f) % VIRTIO_MAX_QUEUES;
+	unsigned int qi = fz_u8(f) % VH_MAX_QUEUES;
 	uint16_t num = 1 << (fz_u8(f) % 9);
 	uint8_t layout = fz_u8(f) % 5;
 	struct vh_queue *q = &h->q[qi];
@@ -390,7 +399,7 @@ static void vh_publish(struct vh *h, unsigned int qi, uint16_t head, bool notify
 
 static void vh_post(struct vh *h, struct fz *f)
 {
-	unsigned int qi = fz_u8(f) % VIRTIO_MAX_QUEUES;
+	unsigned int qi = fz_u8(f) % VH_MAX_QUEUES;
 	unsigned int nseg = 1 + fz_u8(f) % 8;
 	unsigned int n_out = fz_u8(f) % (nseg + 1);
 	uint8_t flags = fz_u8(f);
@@ -446,7 +455,7 @@ static void vh_post(struct vh *h, struct fz *f)
 
 static void vh_loop(struct vh *h, struct fz *f)
 {
-	unsigned int qi = fz_u8(f) % VIRTIO_MAX_QUEUES;
+	unsigned int qi = fz_u8(f) % VH_MAX_QUEUES;
 	unsigned int rounds = fz_u8(f);
 
 	for (unsigned int r = 0; r < rounds && h->rounds < VH_MAX_ROUNDS; r++, h->rounds++) {
@@ -460,7 +469,7 @@ static void vh_loop(struct vh *h, struct fz *f)
 
 static void vh_queue_ready(struct vh *h, struct fz *f)
 {
-	unsigned int qi = fz_u8(f) % VIRTIO_MAX_QUEUES;
+	unsigned int qi = fz_u8(f) % VH_MAX_QUEUES;
 	uint8_t how = fz_u8(f);
 	struct vh_queue *q = &h->q[qi];
 
@@ -556,7 +565,7 @@ static void vh_snapshot(struct vh *h, uint8_t how)
 	if (vdev->ops->stopped)
 		vdev->ops->stopped(vdev);
 	/* Quiesced, a device has handed back every chain it took. */
-	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
+	for (unsigned int i = 0; i < vdev->nr_queues; i++) {
 		struct virtq *q = &vdev->vqs[i];
 
 		if (q->ready && q->last_avail != q->used_idx) {

@@ -33,6 +33,7 @@ struct vmspec {
 	const char *serial[16];		/* NULL: none */
 	uint32_t serial_len[16];
 	uint64_t ro[16];
+	uint64_t queues[16];		/* 0: no entry (a snapshot from before multiqueue) */
 	uint64_t nr_nets;
 	const char *tapif[8];
 	uint8_t mac[8][6];
@@ -92,6 +93,9 @@ static void spec_default(struct vmspec *s)
 	make_disks(s, 16);
 }
 
+/* vmspec.queues: an entry of 0 queues. */
+#define NO_QUEUES UINT64_MAX
+
 static uint32_t len_or_strlen(const char *p, uint32_t len)
 {
 	return len ? len : (uint32_t)strlen(p);
@@ -122,6 +126,8 @@ static uint8_t *build(const struct vmspec *s, size_t *len)
 			sw_put(&w, VM_KEY_DISK(i, 2), s->serial[i],
 			       len_or_strlen(s->serial[i], s->serial_len[i]));
 		sw_put_u64(&w, VM_KEY_DISK(i, 3), 4096 * (i + 1));
+		if (s->queues[i])
+			sw_put_u64(&w, VM_KEY_DISK(i, 4), s->queues[i] == NO_QUEUES ? 0 : s->queues[i]);
 	}
 	sw_put_u64(&w, VM_KEY_NR_NETS, s->nr_nets);
 	for (unsigned int i = 0; i < s->nr_nets && i < 8; i++) {
@@ -234,6 +240,7 @@ TEST(restore_config_round_trip)
 	memcpy(s.mac[1], "\x02\x11\x22\x33\x44\x55", 6);
 	s.rng = 1;
 	s.console = CONSOLE_VIRTIO;
+	s.queues[1] = 2;
 	if (CHECK_EQ_INT(parse(&s, &img, err, sizeof(err)), 0)) {
 		const struct vm_config *c = &img->cfg;
 
@@ -249,6 +256,9 @@ TEST(restore_config_round_trip)
 		CHECK(!c->disks[1].readonly);
 		CHECK(c->disks[2].readonly);
 		CHECK_STR(c->disks[2].path, s.path[2]);
+		/* Without an entry: one queue, as every disk had before multiqueue. */
+		CHECK_EQ_U64(c->disks[0].queues, 1);
+		CHECK_EQ_U64(c->disks[1].queues, 2);
 		CHECK_EQ_U64(c->nr_nets, 2);
 		CHECK_STR(c->nets[0].tapif, "tap-a");
 		CHECK_STR(c->nets[1].tapif, "tap-b");
@@ -399,6 +409,12 @@ TEST(restore_config_values_out_of_range)
 	s.nr_disks = 1;
 	s.ro[0] = 2;
 	expect_refused(&s, "disk 0", "ro 2");
+	spec_default(&s);
+	s.nr_disks = 2;
+	s.queues[1] = NO_QUEUES;
+	expect_refused(&s, "disk 1 has 0 queues", "0 queues");
+	s.queues[1] = LVMM_MAX_DISK_QUEUES + 1;
+	expect_refused(&s, "disk 1 has 9 queues", "9 queues");
 	remove_disks();
 }
 

@@ -10,6 +10,7 @@
  */
 #include "test.h"
 #include "../../devices/virtio/virtio.h"
+#include "../../state/state.h"
 #include "../../util.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@
 #define BLK_F_RO	5
 #define BLK_F_BLK_SIZE	6
 #define BLK_F_FLUSH	9
+#define BLK_F_MQ	12
 #define BLK_T_IN	0
 #define BLK_T_OUT	1
 #define BLK_T_FLUSH	4
@@ -273,9 +275,10 @@ static bool make_image(struct vdrv *f)
 	return ok;
 }
 
-static bool blk_setup_opts(struct vdrv *f, bool readonly, const char *serial)
+static bool blk_setup_queues(struct vdrv *f, bool readonly, const char *serial,
+			     unsigned int queues)
 {
-	struct virtio_blk_opts opts = { .readonly = readonly, .serial = serial };
+	struct virtio_blk_opts opts = { .readonly = readonly, .serial = serial, .queues = queues };
 	int err = 0;
 
 	vdrv_init(f);
@@ -291,6 +294,11 @@ static bool blk_setup_opts(struct vdrv *f, bool readonly, const char *serial)
 		return false;
 	}
 	return true;
+}
+
+static bool blk_setup_opts(struct vdrv *f, bool readonly, const char *serial)
+{
+	return blk_setup_queues(f, readonly, serial, 1);
 }
 
 static bool blk_setup(struct vdrv *f)
@@ -1247,6 +1255,225 @@ TEST(virtio_blk_many_in_flight)
 		CHECK(!memcmp(f.ram + data_off(i), want, LEN));
 	}
 out:
+	teardown(&f);
+}
+
+/*
+ * Multiqueue: queue 1's rings sit below the request headers, clear of
+ * queue 0's (num 64 each). q1 is a copy of the fixture whose ring
+ * pointers are queue 1's, so offer() and wait_used() work on it.
+ */
+#define Q1_DESC_OFF	0x3000
+#define Q1_AVAIL_OFF	0x3400
+#define Q1_USED_OFF	0x3800
+#define MQ_NUM		64
+
+static void queue1_program(struct vdrv *f, struct vdrv *q1)
+{
+	*q1 = *f;
+	q1->num = MQ_NUM;
+	q1->next_desc = 0;
+	q1->desc = (void *)(f->ram + Q1_DESC_OFF);
+	q1->avail = (void *)(f->ram + Q1_AVAIL_OFF);
+	q1->used = (void *)(f->ram + Q1_USED_OFF);
+	wr32(f, REG_QUEUE_SEL, 1);
+	wr32(f, REG_QUEUE_NUM, MQ_NUM);
+	wr32(f, REG_QUEUE_DESC_LOW, (uint32_t)gpa_of(Q1_DESC_OFF));
+	wr32(f, REG_QUEUE_DESC_HIGH, gpa_of(Q1_DESC_OFF) >> 32);
+	wr32(f, REG_QUEUE_DRIVER_LOW, (uint32_t)gpa_of(Q1_AVAIL_OFF));
+	wr32(f, REG_QUEUE_DRIVER_HIGH, gpa_of(Q1_AVAIL_OFF) >> 32);
+	wr32(f, REG_QUEUE_DEVICE_LOW, (uint32_t)gpa_of(Q1_USED_OFF));
+	wr32(f, REG_QUEUE_DEVICE_HIGH, gpa_of(Q1_USED_OFF) >> 32);
+	wr32(f, REG_QUEUE_READY, 1);
+}
+
+static void kick_queue(struct vdrv *f, unsigned int q)
+{
+	uint64_t one = 1;
+
+	if (CHECK(f->log.notify_fd[q] >= 0))
+		CHECK_EQ_INT(write(f->log.notify_fd[q], &one, sizeof(one)), sizeof(one));
+}
+
+/* Both queues up, as Linux brings up a multiqueue virtio-blk. */
+static bool mq_driver_up(struct vdrv *f, struct vdrv *q1)
+{
+	if (!CHECK(negotiate(f, F_VERSION_1 | (1ULL << BLK_F_MQ))))
+		return false;
+	queue_program(f, MQ_NUM);
+	wr32(f, REG_QUEUE_READY, 1);
+	queue1_program(f, q1);
+	wr32(f, REG_STATUS, STATUS_LIVE);
+	return CHECK_EQ_U64(rd32(f, REG_STATUS), STATUS_LIVE);
+}
+
+TEST(virtio_blk_multiqueue)
+{
+	enum { LEN = 4 * 512, N = 16 };
+	uint8_t want[LEN];
+	uint16_t h0, h1, heads0[N], heads1[N];
+	char stats[256] = "";
+	struct vdrv f, q1;
+
+	if (!blk_setup_queues(&f, false, NULL, 2))
+		goto out;
+	/* Offered with its count in the config space (virtio 5.2.4: num_queues at 34). */
+	CHECK(device_features(&f) & (1ULL << BLK_F_MQ));
+	CHECK_EQ_U64(rd32(&f, REG_CONFIG + 32) >> 16, 2);
+	wr32(&f, REG_QUEUE_SEL, 1);
+	CHECK_EQ_U64(rd32(&f, REG_QUEUE_NUM_MAX), 128);
+	wr32(&f, REG_QUEUE_SEL, 2);
+	CHECK_EQ_U64(rd32(&f, REG_QUEUE_NUM_MAX), 0);
+	if (!mq_driver_up(&f, &q1) || !start(&f))
+		goto out;
+
+	/* A write on each queue, each completing in its own used ring. */
+	fill_pattern(f.ram + data_off(0), LEN, 1);
+	fill_pattern(f.ram + data_off(1), LEN, 2);
+	h0 = offer_req(&f, 0, BLK_T_OUT, 0, LEN);
+	h1 = offer_req(&q1, 1, BLK_T_OUT, 64, LEN);
+	kick_queue(&f, 0);
+	kick_queue(&f, 1);
+	if (!wait_used(&f, 1) || !wait_used(&q1, 1))
+		goto out;
+	CHECK(used_elem(&f, h0));
+	CHECK(used_elem(&q1, h1));
+	CHECK_EQ_U64(f.ram[status_off(0)], BLK_S_OK);
+	CHECK_EQ_U64(f.ram[status_off(1)], BLK_S_OK);
+	fill_pattern(want, LEN, 1);
+	file_matches(&f, 0, want, LEN);
+	fill_pattern(want, LEN, 2);
+	file_matches(&f, 64 * 512, want, LEN);
+
+	/* Many in flight on both queues at once, one kick each: reads across. */
+	for (unsigned int i = 0; i < N; i++) {
+		memset(f.ram + data_off(2 + i), 0, LEN);
+		memset(f.ram + data_off(2 + N + i), 0, LEN);
+		heads0[i] = offer_req(&f, 2 + i, BLK_T_IN, i % 2 ? 64 : 0, LEN);
+		heads1[i] = offer_req(&q1, 2 + N + i, BLK_T_IN, 128 + 8 * i, LEN);
+	}
+	kick_queue(&f, 1);
+	kick_queue(&f, 0);
+	if (!wait_used(&f, 1 + N) || !wait_used(&q1, 1 + N))
+		goto out;
+	for (unsigned int i = 0; i < N; i++) {
+		struct virtq_used_elem *e0 = used_elem(&f, heads0[i]);
+		struct virtq_used_elem *e1 = used_elem(&q1, heads1[i]);
+
+		if (CHECK(e0))
+			CHECK_EQ_U64(e0->len, LEN + 1);
+		if (CHECK(e1))
+			CHECK_EQ_U64(e1->len, LEN + 1);
+		CHECK_EQ_U64(f.ram[status_off(2 + i)], BLK_S_OK);
+		CHECK_EQ_U64(f.ram[status_off(2 + N + i)], BLK_S_OK);
+		fill_pattern(want, LEN, i % 2 ? 2 : 1);
+		CHECK(!memcmp(f.ram + data_off(2 + i), want, LEN));
+		CHECK(data_is_image(&f, 2 + N + i, 128 + 8 * i, LEN));
+	}
+	f.dev->ops->stats(f.dev, stats, sizeof(stats));
+	CHECK_CONTAINS(stats, "queues=2");
+	CHECK_CONTAINS(stats, "reads=32");
+	CHECK_CONTAINS(stats, "writes=2");
+
+	/* Stopped and started again (a snapshot's pause): both queues still served. */
+	f.dev->ops->stop(f.dev);
+	if (!start(&f))
+		goto out;
+	offer_req(&q1, 1, BLK_T_IN, 0, LEN);
+	kick_queue(&f, 1);
+	if (wait_used(&q1, 2 + N)) {
+		fill_pattern(want, LEN, 1);
+		CHECK(!memcmp(f.ram + data_off(1), want, LEN));
+	}
+out:
+	teardown(&f);
+}
+
+/*
+ * A reset while both queues' workers are busy (io_submit runs without the
+ * device lock): once the status write returns, the device owes nothing and
+ * writes nothing more into guest RAM, on either queue.
+ */
+TEST(virtio_blk_multiqueue_reset_while_submitting)
+{
+	/* As much as the rings hold, so that io_submit's copies take a while. */
+	enum { N = MQ_NUM / 3, LEN = DATA_SLOT, ROUNDS = 45 };
+	uint8_t hdrs[2 * N * HDR_SLOT];
+	struct vdrv f, q1;
+
+	if (!blk_setup_queues(&f, false, NULL, 2))
+		goto out;
+	for (unsigned int r = 0; r < ROUNDS; r++) {
+		bool quiet = true;
+
+		if (!mq_driver_up(&f, &q1))
+			goto out;
+		if (r == 0 && !start(&f))
+			goto out;
+		for (unsigned int i = 0; i < N; i++) {
+			offer_req(&f, i, BLK_T_IN, 32 * i, LEN);
+			offer_req(&q1, N + i, BLK_T_IN, 32 * (N + i), LEN);
+		}
+		kick_queue(&f, r & 1);
+		kick_queue(&f, !(r & 1));
+		/* The reset at every point of the workers' rounds. */
+		usleep((r % 15) * 15);
+		wr32(&f, REG_STATUS, 0);
+		/*
+		 * From here on nothing of the device's may land in RAM: no status
+		 * byte (a request reaped late writes its status), no data.
+		 */
+		memcpy(hdrs, f.ram + hdr_off(0), sizeof(hdrs));
+		memset(f.ram + data_off(0), 0x55, (uint64_t)2 * N * DATA_SLOT);
+		usleep(20000);
+		quiet = !memcmp(hdrs, f.ram + hdr_off(0), sizeof(hdrs));
+		for (uint64_t k = 0; k < (uint64_t)2 * N * DATA_SLOT && quiet; k++)
+			quiet = f.ram[data_off(0) + k] == 0x55;
+		if (!CHECK(quiet)) {
+			FAIL("round %u: the device wrote into guest RAM after the reset", r);
+			break;
+		}
+	}
+out:
+	teardown(&f);
+}
+
+/* Restored into a device with another queue count, queues would be lost: refused. */
+TEST(virtio_blk_multiqueue_restore_needs_same_count)
+{
+	struct vdrv f, one, two, q1;
+	struct state_writer w;
+	struct state_reader r;
+	const struct state_section *s;
+	char err[256] = "";
+	bool saved;
+
+	vdrv_init(&one);
+	vdrv_init(&two);
+	if (!blk_setup_queues(&f, false, NULL, 2) || !mq_driver_up(&f, &q1))
+		goto out;
+	sw_init(&w);
+	saved = CHECK_EQ_INT(f.dev->ops->save(f.dev, &w), 0) && CHECK_EQ_INT(sw_finish(&w), 0) &&
+		CHECK_EQ_INT(sr_open(&r, w.buf, w.len, err, sizeof(err)), 0);
+	if (saved) {
+		s = sr_section(&r, "vda");
+		if (CHECK(s) && blk_setup_queues(&one, false, NULL, 1) &&
+		    blk_setup_queues(&two, false, NULL, 2)) {
+			/* Same RAM layout: the rings are where the snapshot says. */
+			memcpy(one.ram, f.ram, HDR_OFF);
+			memcpy(two.ram, f.ram, HDR_OFF);
+			CHECK_EQ_INT(one.dev->ops->restore(one.dev, s, err, sizeof(err)), -EINVAL);
+			CHECK_CONTAINS(err, "2 queues, this one 1");
+			err[0] = '\0';
+			CHECK_EQ_INT(two.dev->ops->restore(two.dev, s, err, sizeof(err)), 0);
+			CHECK_STR(err, "");
+		}
+		sr_close(&r);
+	}
+	sw_free(&w);
+out:
+	teardown(&two);
+	teardown(&one);
 	teardown(&f);
 }
 

@@ -293,32 +293,38 @@ static void net(void)
 	save(t, "bug8-held-buffer-reenable-snapshot");
 }
 
-/* ---- virtio-blk: one queue; header, data, status ------------------------- */
+/* ---- virtio-blk: two queues (multiqueue); header, data, status ------------ */
 
 struct blk_hdr {
 	uint32_t type, reserved;
 	uint64_t sector;
 };
 
-static void blk_req(uint32_t type, uint64_t sector, unsigned int data_len, int write_data,
-		    unsigned int flags)
+static void blk_req_on(uint8_t q, uint32_t type, uint64_t sector, unsigned int data_len,
+		       int write_data, unsigned int flags)
 {
 	struct blk_hdr h = { type, 0, sector };
 	uint16_t l[3] = { sizeof(h), data_len, 1 };
 
 	if (!data_len) {
 		l[1] = 1;
-		post(0, 2, 1, flags, l, &h, sizeof(h));
+		post(q, 2, 1, flags, l, &h, sizeof(h));
 	} else {
-		post(0, 3, write_data ? 2 : 1, flags, l, &h, sizeof(h));
+		post(q, 3, write_data ? 2 : 1, flags, l, &h, sizeof(h));
 	}
+}
+
+static void blk_req(uint32_t type, uint64_t sector, unsigned int data_len, int write_data,
+		    unsigned int flags)
+{
+	blk_req_on(0, type, sector, data_len, write_data, flags);
 }
 
 static void blk(void)
 {
 	const char *t = "virtio_blk";
 
-	common(t, 0, -1, 1);
+	common(t, 0, -1, 2);
 
 	/* Every request type, and sectors at and past the end of the disk (128). */
 	init(0);
@@ -379,6 +385,28 @@ static void blk(void)
 	snapshot(1);
 	process();
 	save(t, "bug3-in-flight-across-queue-reenable");
+
+	/*
+	 * Both queues: requests in flight on each across a snapshot, one
+	 * queue disabled while the other goes on, then a reset.
+	 */
+	init(0);
+	qsetup(0, 3, L_OWN);
+	qsetup(1, 3, L_OWN);
+	blk_req_on(0, 1, 2, 512, 1, 0);
+	blk_req_on(1, 0, 2, 512, 0, 0);
+	blk_req_on(1, 1, 3, 1024, 1, 0);
+	process();		/* submitted, not reaped */
+	snapshot(1);
+	blk_req_on(1, 0, 3, 1024, 0, 0);
+	qready(0, 0);
+	process();
+	loop(1, 6);
+	blk_req_on(0, 0, 2, 512, 0, 0);
+	blk_req_on(1, 0, 2, 512, 0, 0);
+	process();
+	reset();
+	save(t, "two-queues");
 }
 
 /* ---- virtio-console: queue 0 receives input, queue 1 transmits ------------ */
