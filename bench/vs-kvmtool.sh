@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the L1 host for bench/vs-kvmtool: lvmm (once per transport)
-# and kvmtool's lkvm boot the same guest (1 vCPU, 256 MiB, /Image, the
+# and kvmtool's lkvm boot the same guest (CPUS vCPUs, 256 MiB, /Image, the
 # busybox initramfs, the same disk file) alternately, RUNS rounds. Each
 # round per VMM: a boot run (the guest powers off at once), a disk run
 # (guest-init's vsbench mode) and, unless NET=0, a net run (a tap to L1:
@@ -9,6 +9,7 @@
 RUNS=${RUNS:-7}
 SIZE=${SIZE:-64}
 TRANSPORTS=${TRANSPORTS:-mmio pci}
+CPUS=${CPUS:-1}	# 2: lvmm's virtio-blk gets a queue per vCPU
 export HOME=/tmp # lkvm keeps its sockets under $HOME/.lkvm
 disk=/tmp/disk.img
 dd if=/dev/zero of=$disk bs=1048576 count=$SIZE 2>/dev/null
@@ -27,11 +28,11 @@ cmd() { # cmd VMM TAG
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB"
 		bin=/lvmm
 		case "$1" in base-*) bin=/lvmm-base ;; esac
-		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c 1 -d $disk $net" ;;
+		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $disk $net" ;;
 	kvmtool)
 		net="--network mode=none"
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB,script=none"
-		echo "/lkvm run --loglevel=warning -k /Image -i /guest.cpio -m 256 -c 1 -d $disk $net" ;;
+		echo "/lkvm run --loglevel=warning -k /Image -i /guest.cpio -m 256 -c $CPUS -d $disk $net" ;;
 	esac
 }
 
