@@ -358,19 +358,26 @@ static bool negotiate(struct vdrv *f, uint64_t features)
  * Lay out fresh, zeroed rings for queue 0 and tell the device where. num
  * is the register's width, so that a test can write nonsense into it.
  */
+/* Queue q's registers: its size and where its rings are (RAM offsets). */
+static void queue_registers(struct vdrv *f, uint32_t q, uint32_t num, uint64_t desc,
+			    uint64_t avail, uint64_t used)
+{
+	wr32(f, REG_QUEUE_SEL, q);
+	wr32(f, REG_QUEUE_NUM, num);
+	wr32(f, REG_QUEUE_DESC_LOW, (uint32_t)gpa_of(desc));
+	wr32(f, REG_QUEUE_DESC_HIGH, gpa_of(desc) >> 32);
+	wr32(f, REG_QUEUE_DRIVER_LOW, (uint32_t)gpa_of(avail));
+	wr32(f, REG_QUEUE_DRIVER_HIGH, gpa_of(avail) >> 32);
+	wr32(f, REG_QUEUE_DEVICE_LOW, (uint32_t)gpa_of(used));
+	wr32(f, REG_QUEUE_DEVICE_HIGH, gpa_of(used) >> 32);
+}
+
 static void queue_program(struct vdrv *f, uint32_t num)
 {
 	memset(f->ram, 0, HDR_OFF);
 	f->num = num;
 	f->next_desc = 0;
-	wr32(f, REG_QUEUE_SEL, 0);
-	wr32(f, REG_QUEUE_NUM, num);
-	wr32(f, REG_QUEUE_DESC_LOW, (uint32_t)gpa_of(DESC_OFF));
-	wr32(f, REG_QUEUE_DESC_HIGH, gpa_of(DESC_OFF) >> 32);
-	wr32(f, REG_QUEUE_DRIVER_LOW, (uint32_t)gpa_of(AVAIL_OFF));
-	wr32(f, REG_QUEUE_DRIVER_HIGH, gpa_of(AVAIL_OFF) >> 32);
-	wr32(f, REG_QUEUE_DEVICE_LOW, (uint32_t)gpa_of(USED_OFF));
-	wr32(f, REG_QUEUE_DEVICE_HIGH, gpa_of(USED_OFF) >> 32);
+	queue_registers(f, 0, num, DESC_OFF, AVAIL_OFF, USED_OFF);
 }
 
 /* The whole driver bring-up (virtio 1.x, 3.1.1) with queue 0 of num. */
@@ -1276,14 +1283,7 @@ static void queue1_program(struct vdrv *f, struct vdrv *q1)
 	q1->desc = (void *)(f->ram + Q1_DESC_OFF);
 	q1->avail = (void *)(f->ram + Q1_AVAIL_OFF);
 	q1->used = (void *)(f->ram + Q1_USED_OFF);
-	wr32(f, REG_QUEUE_SEL, 1);
-	wr32(f, REG_QUEUE_NUM, MQ_NUM);
-	wr32(f, REG_QUEUE_DESC_LOW, (uint32_t)gpa_of(Q1_DESC_OFF));
-	wr32(f, REG_QUEUE_DESC_HIGH, gpa_of(Q1_DESC_OFF) >> 32);
-	wr32(f, REG_QUEUE_DRIVER_LOW, (uint32_t)gpa_of(Q1_AVAIL_OFF));
-	wr32(f, REG_QUEUE_DRIVER_HIGH, gpa_of(Q1_AVAIL_OFF) >> 32);
-	wr32(f, REG_QUEUE_DEVICE_LOW, (uint32_t)gpa_of(Q1_USED_OFF));
-	wr32(f, REG_QUEUE_DEVICE_HIGH, gpa_of(Q1_USED_OFF) >> 32);
+	queue_registers(f, 1, MQ_NUM, Q1_DESC_OFF, Q1_AVAIL_OFF, Q1_USED_OFF);
 	wr32(f, REG_QUEUE_READY, 1);
 }
 
