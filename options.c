@@ -76,11 +76,11 @@ void options_usage_run(FILE *out)
 "                           how the virtio devices sit: virtio-pci functions\n"
 "                           on a PCI ECAM host (default, as kvmtool's; MSI-X\n"
 "                           through the ITS, else INTx) or virtio-mmio windows\n"
-"  -d, --disk FILE[,ro][,serial=ID]\n"
+"  -d, --disk FILE[,ro][,serial=ID][,queues=N]\n"
 "                           virtio-blk on a raw image or a block device (up to %d);\n"
 "                           ro: writes fail with an I/O error; serial: the\n"
-"                           disk's ID (default: the file's name); a queue per\n"
-"                           vCPU (up to 8)\n"
+"                           disk's ID (default: the file's name); queues: 1-8\n"
+"                           queues, a thread each (default 1)\n"
 "  -n, --network mode=user[,hostfwd=tcp:HOSTPORT-:GUESTPORT...][,guest_mac=MAC]\n"
 "                           virtio-net on a user-mode network (libslirp, no\n"
 "                           privileges): the guest gets 10.0.2.15 by DHCP,\n"
@@ -201,11 +201,12 @@ static int parse_9p(struct vm_config *cfg, const char *arg, FILE *err)
 	return 0;
 }
 
-/* -d FILE[,ro][,serial=ID] */
+/* -d FILE[,ro][,serial=ID][,queues=N] */
 static int parse_disk(struct vm_config *cfg, const char *arg, FILE *err)
 {
 	struct disk_config *d;
 	char *copy, *opt, *save;
+	unsigned long n;
 
 	if (cfg->nr_disks == LVMM_MAX_DISKS) {
 		fprintf(err, "lvmm: at most %d disks\n", LVMM_MAX_DISKS);
@@ -219,7 +220,7 @@ static int parse_disk(struct vm_config *cfg, const char *arg, FILE *err)
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(copy, ",", &save);
 	if (!d->path || !*d->path || arg[0] == ',') {
-		fprintf(err, "lvmm: --disk needs a file name (FILE[,ro][,serial=ID])\n");
+		fprintf(err, "lvmm: --disk needs a file name (FILE[,ro][,serial=ID][,queues=N])\n");
 		return -1;
 	}
 	while ((opt = strtok_r(NULL, ",", &save))) {
@@ -227,9 +228,12 @@ static int parse_disk(struct vm_config *cfg, const char *arg, FILE *err)
 			d->readonly = true;
 		} else if (!strncmp(opt, "serial=", 7) && opt[7] && strlen(opt + 7) <= 20) {
 			d->serial = opt + 7;
+		} else if (!strncmp(opt, "queues=", 7) &&
+			   parse_uint(opt + 7, 1, LVMM_MAX_DISK_QUEUES, &n) == 0) {
+			d->queues = n;
 		} else {
-			fprintf(err, "lvmm: --disk %s: unknown or bad option '%s' (ro, serial=ID of up to 20 characters)\n",
-				d->path, opt);
+			fprintf(err, "lvmm: --disk %s: unknown or bad option '%s' (ro, serial=ID of up to 20 characters, queues=1-%d)\n",
+				d->path, opt, LVMM_MAX_DISK_QUEUES);
 			return -1;
 		}
 	}

@@ -9,7 +9,8 @@
 RUNS=${RUNS:-7}
 SIZE=${SIZE:-64}
 TRANSPORTS=${TRANSPORTS:-mmio pci}
-CPUS=${CPUS:-1}	# 2: lvmm's virtio-blk gets a queue per vCPU
+CPUS=${CPUS:-1}
+QUEUES=${QUEUES:-}	# lvmm's disk with queues=N (not base's: older builds lack it)
 export HOME=/tmp # lkvm keeps its sockets under $HOME/.lkvm
 disk=/tmp/disk.img
 dd if=/dev/zero of=$disk bs=1048576 count=$SIZE 2>/dev/null
@@ -26,9 +27,9 @@ cmd() { # cmd VMM TAG
 	case "$1" in
 	lvmm-* | base-*)
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB"
-		bin=/lvmm
-		case "$1" in base-*) bin=/lvmm-base ;; esac
-		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $disk $net" ;;
+		bin="/lvmm" d=$disk${QUEUES:+,queues=$QUEUES}
+		case "$1" in base-*) bin=/lvmm-base d=$disk ;; esac
+		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
 	kvmtool)
 		net="--network mode=none"
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB,script=none"

@@ -53,7 +53,7 @@ virtio_suite() {
 
 	run "$t" "$LVMM" run -k /Image -i /guest.cpio -m 256 -c 2 --irqchip "$m" --stats \
 		--virtio-transport "$tr" \
-		-d $vt/vda.img,serial=lvmm-test-vda -d $vt/vdb.img,ro -d $vt/small/vdc.img \
+		-d $vt/vda.img,serial=lvmm-test-vda,queues=2 -d $vt/vdb.img,ro -d $vt/small/vdc.img \
 		--9p $vt/share,lvmmshare --rng -n mode=tap,tapif=tap0 -p "$GUEST_PARAMS lvmm.mode=virtio"
 	f=$(outfile "$t")
 	if grep -q "Kernel panic" "$f" || [ "$rc" != 0 ] || ! grep -q "^V-DONE" "$f"; then
@@ -69,11 +69,11 @@ virtio_suite() {
 		fail "$t/blk-serial" "$(grep '^V-SERIAL' "$f")"
 	fi
 
-	# -c 2: a queue per vCPU, each served by its own worker.
-	if grep -q "^V-MQ vda=2\$" "$f" && [ "$(field "lvmm-dev: virtio-blk0" queues "$f")" = 2 ]; then
-		pass "$t/blk-a-queue-per-vcpu"
+	# vda has queues=2 (multiqueue, a worker each), vdb the default one.
+	if grep -q "^V-MQ vda=2 vdb=1\$" "$f" && [ "$(field "lvmm-dev: virtio-blk0" queues "$f")" = 2 ]; then
+		pass "$t/blk-multiqueue"
 	else
-		fail "$t/blk-a-queue-per-vcpu" "$(grep '^V-MQ' "$f"), lvmm: $(field "lvmm-dev: virtio-blk0" queues "$f") queues"
+		fail "$t/blk-multiqueue" "$(grep '^V-MQ' "$f"), lvmm: $(field "lvmm-dev: virtio-blk0" queues "$f") queues"
 	fi
 
 	local got

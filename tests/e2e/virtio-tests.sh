@@ -9,8 +9,8 @@ pattern() { awk -v r="$1" 'BEGIN { for (i = 0; i < 40330; i++) printf "LVMM-REGI
 
 echo "V-SERIAL vda=$(cat /sys/block/vda/serial) vdb=$(cat /sys/block/vdb/serial)"
 echo "V-SIZE vda=$(cat /sys/block/vda/size) vdb=$(cat /sys/block/vdb/size)"
-# Multiqueue: lvmm gives each disk a queue per vCPU (2 here), blk-mq a hardware context each.
-echo "V-MQ vda=$(ls /sys/block/vda/mq | wc -l)"
+# Multiqueue: vda has queues=2, blk-mq a hardware context each; vdb one.
+echo "V-MQ vda=$(ls /sys/block/vda/mq | wc -l) vdb=$(ls /sys/block/vdb/mq | wc -l)"
 
 # 1. A pattern at 1 MiB on vda, checked by L1 in the image after power-off.
 pattern 0 >/tmp/p0

@@ -1069,6 +1069,29 @@ TEST(irqchip_model_names)
 	CHECK_STR(irqchip_model_name((enum irqchip_model)-1), "?");
 }
 
+TEST(options_disk)
+{
+	struct run r;
+
+	PARSE(&r, "-k", "Image", "-d", "a.img,ro,serial=S1", "-d", "b.img,queues=4");
+	CHECK_EQ_INT(r.cfg.nr_disks, 2);
+	CHECK(r.cfg.disks[0].readonly);
+	CHECK_STR(r.cfg.disks[0].serial, "S1");
+	CHECK_EQ_U64(disk_queues(&r.cfg, 0), 1);
+	CHECK_EQ_U64(disk_queues(&r.cfg, 1), 4);
+	run_free(&r);
+	const char *bad[] = { "queues=0", "queues=9", "queues=", "queues=2x", "queues=-1" };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		char arg[64];
+
+		snprintf(arg, sizeof(arg), "a.img,%s", bad[i]);
+		PARSE(&r, "-k", "Image", "-d", arg);
+		CHECK_ERROR(&r, "queues=1-8");
+		run_free(&r);
+	}
+}
+
 TEST(options_9p)
 {
 	struct run r;
