@@ -6,10 +6,10 @@
  * truly asynchronous) and buffered otherwise; a request whose buffers are
  * not sector-aligned goes through the buffered descriptor.
  *
- * With more than one queue (VIRTIO_BLK_F_MQ, a queue per vCPU) each queue
+ * With more than one queue (VIRTIO_BLK_F_MQ, -d FILE,queues=N) each queue
  * has its own worker thread, aio context, completion eventfd and request
  * slots (struct blk_queue): the queues share nothing but the file and the
- * device lock, which io_submit runs without.
+ * device lock, which io_submit then runs without.
  */
 #include "virtio.h"
 #include "../../state/state.h"
@@ -294,10 +294,12 @@ static void blk_count_inflight(struct virtio_blk *blk)
 
 /*
  * Hand the requests of this round to the kernel in one io_submit. On a
- * buffered file io_submit does the copy itself, so it runs without the
- * device lock: the vCPUs and the other queues' workers go on meanwhile.
+ * buffered file io_submit does the copy itself, so with several queues it
+ * runs without the device lock: the other queues' workers go on meanwhile.
  * The batch's slots are this worker's alone; a reset waits for it
- * (blk_drain). Called and returns with the lock held.
+ * (blk_drain). One queue keeps the lock: nothing else would use the time,
+ * and letting go measured no better (README, bench). Called and returns
+ * with the lock held.
  */
 static void blk_submit_batch(struct blk_queue *bq)
 {
@@ -305,11 +307,13 @@ static void blk_submit_batch(struct blk_queue *bq)
 	pthread_mutex_t *lock = &blk->vdev->lock;
 	struct blk_req *failed[BLK_QUEUE_SIZE];
 	unsigned int done = 0, submitted = 0, nr_failed = 0;
+	bool unlocked = blk->nr_queues > 1;
 
 	if (!bq->nr_batch)
 		return;
-	bq->submitting = true;
-	pthread_mutex_unlock(lock);
+	bq->submitting = unlocked;
+	if (unlocked)
+		pthread_mutex_unlock(lock);
 	while (done < bq->nr_batch) {
 		int n = io_submit(bq->aio, bq->nr_batch - done, &bq->batch[done]);
 
@@ -327,9 +331,11 @@ static void blk_submit_batch(struct blk_queue *bq)
 		submitted += n;
 		done += n;
 	}
-	pthread_mutex_lock(lock);
-	bq->submitting = false;
-	pthread_cond_broadcast(&blk->submitted);
+	if (unlocked) {
+		pthread_mutex_lock(lock);
+		bq->submitting = false;
+		pthread_cond_broadcast(&blk->submitted);
+	}
 	bq->inflight += submitted;
 	bq->nr_batch = 0;
 	for (unsigned int i = 0; i < nr_failed; i++) {
