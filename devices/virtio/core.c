@@ -331,7 +331,7 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 	ss_get_u64(s, VT_NR_QUEUES, &nr_queues);
 	if (nr_queues != vdev->nr_queues) {
 		/* Queues the snapshot has and this device lacks would be lost. */
-		snprintf(err, errlen, "%s: the snapshot's device has %llu queues, this one %u (a different vCPU count?)",
+		snprintf(err, errlen, "%s: the snapshot's device has %llu queues, this one %u",
 			 dev->name, (unsigned long long)nr_queues, vdev->nr_queues);
 		return -EINVAL;
 	}

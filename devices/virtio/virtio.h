@@ -4,7 +4,8 @@
  * (mmio.c: "version 2" registers; pci.c: virtio-pci modern capabilities)
  * and the devices on them (blk, console, rng, net). A transport owns the
  * registers, the queues' notify ioeventfds and the interrupt; each device
- * kind runs its own worker thread that waits on those eventfds.
+ * kind runs its own worker thread (or one per queue) that waits on those
+ * eventfds.
  *
  * queue.c parses what the guest wrote into its rings and never trusts it:
  * every index and address is checked, and a malformed ring marks the device
