@@ -227,7 +227,7 @@ static void virtio_workers_join(struct virtio_dev *vdev)
 int virtio_core_start(struct device *dev)
 {
 	struct virtio_dev *vdev = virtio_of(dev);
-	unsigned int n = vdev->ops->worker_per_queue ? vdev->nr_queues : 1;
+	unsigned int n = virtio_nr_workers(vdev);
 	uint64_t one = 1;
 
 	if (!vdev->ops->process || vdev->nr_workers)

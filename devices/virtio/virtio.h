@@ -238,6 +238,12 @@ struct virtio_dev {
 	unsigned int nr_workers;	/* running; 0: stopped */
 };
 
+/* How many worker threads the device runs: one, or one per queue. */
+static inline unsigned int virtio_nr_workers(const struct virtio_dev *vdev)
+{
+	return vdev->ops->worker_per_queue ? vdev->nr_queues : 1;
+}
+
 static inline struct virtio_dev *virtio_of(struct device *dev)
 {
 	return (struct virtio_dev *)dev;

@@ -283,9 +283,7 @@ static void vh_forget_queues(struct vh *h)
 static void vh_process(struct vh *h)
 {
 	struct virtio_dev *vdev = vh_vdev(h->dev);
-	unsigned int workers = vdev->ops->worker_per_queue ? vdev->nr_queues : 1;
-
-	for (unsigned int w = 0; w < workers; w++) {
+	for (unsigned int w = 0; w < virtio_nr_workers(vdev); w++) {
 		struct pollfd extra[VIRTIO_MAX_EXTRA_FDS];
 		unsigned int n = 0;
 

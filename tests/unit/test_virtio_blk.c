@@ -401,12 +401,17 @@ static bool start(struct vdrv *f)
 }
 
 /* The guest's QueueNotify write, as KVM turns it into an eventfd signal. */
-static void kick(struct vdrv *f)
+static void kick_queue(struct vdrv *f, unsigned int q)
 {
 	uint64_t one = 1;
 
-	if (CHECK(f->log.notify_fd[0] >= 0))
-		CHECK_EQ_INT(write(f->log.notify_fd[0], &one, sizeof(one)), sizeof(one));
+	if (CHECK(f->log.notify_fd[q] >= 0))
+		CHECK_EQ_INT(write(f->log.notify_fd[q], &one, sizeof(one)), sizeof(one));
+}
+
+static void kick(struct vdrv *f)
+{
+	kick_queue(f, 0);
 }
 
 /* Interrupts raised since the last call, as the irqfd's reader sees them. */
@@ -1285,14 +1290,6 @@ static void queue1_program(struct vdrv *f, struct vdrv *q1)
 	q1->used = (void *)(f->ram + Q1_USED_OFF);
 	queue_registers(f, 1, MQ_NUM, Q1_DESC_OFF, Q1_AVAIL_OFF, Q1_USED_OFF);
 	wr32(f, REG_QUEUE_READY, 1);
-}
-
-static void kick_queue(struct vdrv *f, unsigned int q)
-{
-	uint64_t one = 1;
-
-	if (CHECK(f->log.notify_fd[q] >= 0))
-		CHECK_EQ_INT(write(f->log.notify_fd[q], &one, sizeof(one)), sizeof(one));
 }
 
 /* Both queues up, as Linux brings up a multiqueue virtio-blk. */
