@@ -68,7 +68,7 @@ SRCS := main.c options.c util.c \
 	devices/device.c devices/uart.c devices/term.c devices/console.c \
 	devices/virtio/core.c devices/virtio/transport.c devices/virtio/mmio.c devices/virtio/pci.c devices/virtio/queue.c devices/virtio/blk.c \
 	devices/pci/config.c devices/pci/msix.c devices/pci/host.c devices/net/user.c \
-	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c devices/virtio/9p.c devices/virtio/9p_server.c \
+	devices/virtio/console.c devices/virtio/rng.c devices/virtio/net.c devices/virtio/vhost.c devices/virtio/9p.c devices/virtio/9p_server.c \
 	devices/vfio/platform.c devices/vfio/container.c devices/vfio/region.c \
 	devices/vfio/trap.c devices/vfio/irq.c devices/vfio/host.c devices/vfio/guest.c \
 	devices/vfio/pci.c devices/vfio/pci_cfg.c \
@@ -84,7 +84,7 @@ OBJS := $(SRCS:%.c=build/%.o) build/quickguest/init_blob.o
 # Logic that needs no KVM, built for the build machine and unit-tested here.
 UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
-	devices/virtio/core.c devices/virtio/transport.c devices/virtio/mmio.c devices/virtio/pci.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c devices/virtio/9p.c devices/virtio/9p_server.c \
+	devices/virtio/core.c devices/virtio/transport.c devices/virtio/mmio.c devices/virtio/pci.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c devices/virtio/vhost.c devices/virtio/9p.c devices/virtio/9p_server.c \
 	devices/pci/config.c devices/pci/msix.c devices/pci/host.c \
 	devices/virtio/console.c fdt/fdt.c devices/vfio/host.c devices/vfio/guest.c devices/vfio/pci_cfg.c \
 	state/state.c migration/restore_config.c migration/restore.c control/control.c \
@@ -154,7 +154,7 @@ unit-asan: build/unit-tests-asan
 # the host-buildable sources (instrumented for coverage and sanitizers).
 # The virtio targets also need virtio-console, which the unit tests do not
 # build, and virtio-net (in UNIT_SRCS too: sort drops the duplicate).
-FUZZ_SRCS := $(sort $(UNIT_SRCS) devices/virtio/console.c devices/virtio/net.c)
+FUZZ_SRCS := $(sort $(UNIT_SRCS) devices/virtio/console.c devices/virtio/net.c devices/virtio/vhost.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=build/fuzz-obj/%.o)
 FUZZ_TIME ?= 60

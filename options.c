@@ -88,9 +88,11 @@ void options_usage_run(FILE *out)
 "                           (tcp: or udp:, [ADDR]:PORT-[ADDR]:PORT, up to %d)\n"
 "                           forwards a host port (on 127.0.0.1 by default)\n"
 "                           to the guest. Cannot be checkpointed\n"
-"  -n, --network mode=tap,tapif=NAME[,guest_mac=MAC]\n"
+"  -n, --network mode=tap,tapif=NAME[,guest_mac=MAC][,vhost=1]\n"
 "                           virtio-net on host tap device NAME (created if\n"
-"                           missing, which needs CAP_NET_ADMIN; repeatable)\n"
+"                           missing, which needs CAP_NET_ADMIN; repeatable);\n"
+"                           vhost=1: the host kernel's vhost-net moves the\n"
+"                           frames (/dev/vhost-net)\n"
 "      --rng                virtio-rng fed by the host's getrandom()\n"
 "      --9p DIR,TAG[,ro]    virtio-9p (9P2000.L) sharing host directory DIR\n"
 "                           under mount tag TAG (repeatable, up to 4); the\n"
@@ -347,7 +349,7 @@ bad:
 	return -1;
 }
 
-/* -n mode=user[,hostfwd=...][,guest_mac=MAC] or mode=tap,tapif=NAME[,guest_mac=MAC] */
+/* -n mode=user[,hostfwd=...][,guest_mac=MAC] or mode=tap,tapif=NAME[,guest_mac=MAC][,vhost=1] */
 static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 {
 	struct net_config *n;
@@ -393,14 +395,20 @@ static int parse_net(struct vm_config *cfg, const char *arg, FILE *err)
 			strcpy(n->tapif, opt + 6);
 		} else if (!strncmp(opt, "guest_mac=", 10) && !parse_mac(opt + 10, n->mac)) {
 			mac = true;
+		} else if (!strcmp(opt, "vhost=1") || !strcmp(opt, "vhost=0")) {
+			n->vhost = opt[6] == '1';
 		} else {
-			fprintf(err, "lvmm: --network: unknown or bad option '%s' (mode=user[,hostfwd=...] or mode=tap,tapif=NAME, then [,guest_mac=MAC])\n",
+			fprintf(err, "lvmm: --network: unknown or bad option '%s' (mode=user[,hostfwd=...] or mode=tap,tapif=NAME[,vhost=1], then [,guest_mac=MAC])\n",
 				opt);
 			return -1;
 		}
 	}
 	if (n->user && (tap || n->tapif[0])) {
 		fprintf(err, "lvmm: --network: mode=user takes no tapif= (it needs no tap device)\n");
+		return -1;
+	}
+	if (n->vhost && n->user) {
+		fprintf(err, "lvmm: --network: vhost=1 needs mode=tap (the kernel's vhost-net moves frames to and from a tap)\n");
 		return -1;
 	}
 	if (n->nr_fwds && !n->user) {

@@ -62,6 +62,7 @@ struct net_config {
 	char tapif[16];
 	uint8_t mac[6];
 	bool user;		/* -n mode=user: a user-mode (slirp) backend */
+	bool vhost;		/* -n ...,vhost=1: the host kernel's vhost-net serves the rings */
 	struct net_hostfwd fwds[LVMM_MAX_HOSTFWDS];
 	unsigned int nr_fwds;
 };

@@ -77,6 +77,12 @@ struct device_ops {
 	int (*save)(struct device *dev, struct state_writer *w);
 	int (*restore)(struct device *dev, const struct state_section *s, char *err,
 		       unsigned int errlen);
+	/*
+	 * Dirty tracking of guest RAM (kvm/dirty.h) turned on or off: a device
+	 * whose writes to guest RAM bypass lvmm (vhost) has the kernel log
+	 * them into the same bitmap while it is on.
+	 */
+	void (*tracking_changed)(struct device *dev);
 };
 
 struct device {

@@ -156,6 +156,16 @@ static void unquiesce(struct vmm *v)
 			pr_warn("%s: could not restart after the migration attempt", dev->name);
 }
 
+/* Dirty tracking turned on or off: devices whose writes bypass lvmm (vhost) follow. */
+static void tracking_changed(struct vmm *v)
+{
+	struct device *dev;
+
+	device_for_each(&v->devices, dev)
+		if (dev->ops->tracking_changed)
+			dev->ops->tracking_changed(dev);
+}
+
 /* The hello, then the configuration as of now, checked by the destination. */
 static int handshake(struct sender *s, char *err, size_t errlen)
 {
@@ -240,6 +250,8 @@ int vmm_migrate(struct vmm *v, const char *uri, unsigned int downtime_ms,
 	if (ret)
 		goto out;
 	tracking = true;
+	/* Before any page is sent: what vhost writes from here on is logged. */
+	tracking_changed(v);
 	send_t0 = sent_at = now_ns();
 	ret = send_pages(&s, NULL);
 	ret = ret ?: sync_destination(&s);
@@ -327,6 +339,7 @@ out:
 		if (tracking) {
 			dirty_stop(&v->vm);
 			v->snap_tracking = false;
+			tracking_changed(v);
 		}
 		if (quiesced)
 			unquiesce(v);

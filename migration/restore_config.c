@@ -94,6 +94,7 @@ static int parse_net(struct snapshot_image *img, const struct state_section *s, 
 {
 	struct net_config *n = &img->cfg.nets[i];
 	const uint8_t *mac;
+	uint64_t vhost = 0;
 	uint32_t len;
 
 	mac = ss_get(s, VM_KEY_NET(i, 1), &len);
@@ -104,6 +105,13 @@ static int parse_net(struct snapshot_image *img, const struct state_section *s, 
 		return -EINVAL;
 	}
 	memcpy(n->mac, mac, 6);
+	/* Absent (snapshots from before vhost=1): lvmm serves the rings. */
+	if (ss_get_u64(s, VM_KEY_NET(i, 2), &vhost) && vhost > 1) {
+		snprintf(err, errlen, "snapshot's network %u has a bad vhost flag (%llu)", i,
+			 (unsigned long long)vhost);
+		return -EINVAL;
+	}
+	n->vhost = vhost;
 	return 0;
 }
 

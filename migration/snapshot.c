@@ -183,6 +183,7 @@ static int put_config(struct vmm *v, struct state_writer *w, char *err, size_t e
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		sw_put_str(w, VM_KEY_NET(i, 0), cfg->nets[i].tapif);
 		sw_put(w, VM_KEY_NET(i, 1), cfg->nets[i].mac, 6);
+		sw_put_u64(w, VM_KEY_NET(i, 2), cfg->nets[i].vhost);
 	}
 	sw_put_u64(w, VM_KEY_RNG, cfg->rng);
 	sw_end(w);
@@ -464,7 +465,11 @@ static int check_diff(struct vmm *v, const char *base, char *err, size_t errlen)
 	return 0;
 }
 
-/* After a snapshot: what it holds is no longer pending; tracking is on from here. */
+/*
+ * After a snapshot: what it holds is no longer pending; tracking is on from
+ * here. The devices are quiesced: those whose writes bypass lvmm (vhost)
+ * have them logged from when they start again.
+ */
 static void after_snapshot(struct vmm *v, const char *dir, uint64_t id)
 {
 	char err[256];

@@ -93,6 +93,6 @@ enum {
 /* Optional: virtio-pci (1); absent in snapshots from before, which are mmio. */
 #define VM_KEY_VIRTIO_TRANSPORT 0x31
 #define VM_KEY_DISK(i, f) (0x100 + 0x10 * (i) + (f))	/* f: 0 path 1 ro 2 serial 3 size 4 queues */
-#define VM_KEY_NET(i, f) (0x200 + 0x10 * (i) + (f))	/* f: 0 tapif 1 mac */
+#define VM_KEY_NET(i, f) (0x200 + 0x10 * (i) + (f))	/* f: 0 tapif 1 mac 2 vhost */
 
 #endif

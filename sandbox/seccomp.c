@@ -19,6 +19,7 @@
 #include <linux/filter.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <linux/vfio.h>
 #include <seccomp.h>
@@ -65,6 +66,17 @@ static const unsigned long common_ioctls[] = {
 	0
 };
 
+/*
+ * virtio-net's vhost=1 hands its rings to the kernel and takes them back
+ * (devices/virtio/vhost.c): on a vCPU (the driver's status and queue
+ * writes), the control thread (snapshots, migration's dirty log) and the
+ * main thread (exit).
+ */
+#define VHOST_NET_IOCTLS \
+	VHOST_SET_FEATURES, VHOST_SET_LOG_BASE, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE, \
+	VHOST_GET_VRING_BASE, VHOST_SET_VRING_ADDR, VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, \
+	VHOST_NET_SET_BACKEND
+
 /* vCPU threads (kvm/vcpu.c): KVM_RUN and what an MMIO exit does. */
 static const int vcpu_calls[] = {
 	SCMP_SYS(pread64),		/* a trapped VFIO register read is forwarded */
@@ -83,6 +95,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_SET_GSI_ROUTING,		/* and its MSI route comes or goes */
 	KVM_SET_USER_MEMORY_REGION,	/* a VFIO-PCI BAR moves: its slots follow */
 	VFIO_DEVICE_SET_IRQS,		/* VFIO-PCI MSI-X on or off, INTx back */
+	VHOST_NET_IOCTLS,
 	0
 };
 
@@ -228,6 +241,7 @@ static const unsigned long control_ioctls[] = {
 	KVM_CHECK_EXTENSION,
 	KVM_ENABLE_CAP,
 	BLKGETSIZE64,			/* a snapshot records a block device disk's size */
+	VHOST_NET_IOCTLS,
 	0
 };
 
@@ -252,6 +266,7 @@ static const unsigned long main_ioctls[] = {
 	KVM_SET_USER_MEMORY_REGION,	/* removing VFIO region slots */
 	VFIO_DEVICE_SET_IRQS,		/* VFIO interrupts off */
 	VFIO_DEVICE_RESET,		/* a VFIO-PCI device reset as it leaves */
+	VHOST_NET_IOCTLS,
 	0
 };
 

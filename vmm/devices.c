@@ -135,6 +135,7 @@ static int add_tap_net(const char *name, const struct virtio_transport *t,
 	struct virtio_net_opts opts = { .tapif = nc->tapif };
 
 	memcpy(opts.mac, nc->mac, 6);
+	opts.vhost = nc->vhost;
 	return virtio_net_create(name, t, &opts, env, dev, err, errlen);
 }
 

@@ -44,6 +44,13 @@ int virtio_pop(struct virtio_dev *vdev, struct virtq *q, struct virtq_elem *elem
 	return ret;
 }
 
+/* Tell a device that hands its rings elsewhere to look again (lock held). */
+static void virtio_rings_changed(struct virtio_dev *vdev)
+{
+	if (vdev->ops->rings_changed)
+		vdev->ops->rings_changed(vdev);
+}
+
 /* Set the ISR bit and have the transport send the interrupt (q < 0: config). */
 static void virtio_raise(struct virtio_dev *vdev, unsigned int isr_bit, int q)
 {
@@ -79,6 +86,7 @@ void virtio_set_broken(struct virtio_dev *vdev, const char *why)
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->vqs[i].ready)
 			virtq_disable(&vdev->vqs[i]);
+	virtio_rings_changed(vdev);
 	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
 		virtio_raise(vdev, VIRTIO_ISR_CONFIG, -1);
 }
@@ -118,6 +126,7 @@ void virtio_write_status(struct virtio_dev *vdev, uint32_t val)
 	val &= 0xff;
 	if (val == 0) {
 		virtio_reset(vdev);
+		virtio_rings_changed(vdev);
 		return;
 	}
 	if ((val & VIRTIO_STATUS_FEATURES_OK) && !(vdev->status & VIRTIO_STATUS_FEATURES_OK)) {
@@ -129,6 +138,7 @@ void virtio_write_status(struct virtio_dev *vdev, uint32_t val)
 	/* NEEDS_RESET is ours to set; the driver cannot clear it but by reset. */
 	vdev->status = (val & ~VIRTIO_STATUS_NEEDS_RESET) |
 		       (vdev->status & VIRTIO_STATUS_NEEDS_RESET);
+	virtio_rings_changed(vdev);
 }
 
 void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, uint32_t val)
@@ -137,8 +147,10 @@ void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, uint32_t
 
 	if (!val) {
 		/* What the device still holds from this ring will be dropped. */
-		if (q->ready)
+		if (q->ready) {
 			virtq_disable(q);
+			virtio_rings_changed(vdev);
+		}
 		return;
 	}
 	if (q->ready || vdev->broken)
@@ -147,6 +159,7 @@ void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, uint32_t
 		virtio_set_broken(vdev, "invalid queue (size not a power of two, or rings outside RAM)");
 		return;
 	}
+	virtio_rings_changed(vdev);
 	/* Let the worker look at the new queue. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
 		return;
@@ -172,9 +185,14 @@ static void *virtio_worker(void *arg)
 		bool stop, kicked = false;
 
 		pfd[0] = (struct pollfd){ .fd = vdev->stop_efd, .events = POLLIN };
-		for (unsigned int i = 0; i < nq; i++)
-			pfd[1 + i] = (struct pollfd){ .fd = vdev->vqs[q0 + i].notify_fd,
-						      .events = POLLIN };
+		for (unsigned int i = 0; i < nq; i++) {
+			const struct virtq *q = &vdev->vqs[q0 + i];
+
+			pfd[1 + i] = (struct pollfd){
+				.fd = __atomic_load_n(&q->kicks_elsewhere, __ATOMIC_ACQUIRE) ?
+				      -1 : q->notify_fd,
+				.events = POLLIN };
+		}
 		if (vdev->ops->poll_fds)
 			n_extra = vdev->ops->poll_fds(vdev, wk->idx, extra);
 		/* The transport's own fd (virtio-pci INTx: the resample eventfd). */
@@ -233,10 +251,13 @@ int virtio_core_start(struct device *dev)
 	if (!vdev->ops->process || vdev->nr_workers)
 		return 0;
 	/*
-	 * Look at every ready queue once: after a restore (or a stop) the
-	 * ring may hold requests whose kick the worker never saw.
+	 * A device that hands its rings to the kernel does so before a worker
+	 * could serve them. Then every ready queue is looked at once: after a
+	 * restore (or a stop) the ring may hold requests whose kick nobody saw.
 	 */
 	pthread_mutex_lock(&vdev->lock);
+	vdev->running = true;
+	virtio_rings_changed(vdev);
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->vqs[i].ready && write(vdev->vqs[i].notify_fd, &one, sizeof(one)) < 0)
 			pr_warn("%s: queue %u: kicking the worker: %s", dev->name, i,
@@ -251,6 +272,10 @@ int virtio_core_start(struct device *dev)
 		ret = pthread_create(&wk->thread, NULL, virtio_worker, wk);
 		if (ret) {
 			virtio_workers_join(vdev);	/* the ones already running */
+			pthread_mutex_lock(&vdev->lock);
+			vdev->running = false;
+			virtio_rings_changed(vdev);
+			pthread_mutex_unlock(&vdev->lock);
 			return -ret;
 		}
 		vdev->nr_workers = i + 1;
@@ -265,8 +290,21 @@ void virtio_core_stop(struct device *dev)
 	if (!vdev->nr_workers)
 		return;
 	virtio_workers_join(vdev);
+	pthread_mutex_lock(&vdev->lock);
+	vdev->running = false;
+	virtio_rings_changed(vdev);
+	pthread_mutex_unlock(&vdev->lock);
 	if (vdev->ops->stopped)
 		vdev->ops->stopped(vdev);
+}
+
+void virtio_core_tracking_changed(struct device *dev)
+{
+	struct virtio_dev *vdev = virtio_of(dev);
+
+	pthread_mutex_lock(&vdev->lock);
+	virtio_rings_changed(vdev);
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 void virtio_core_stats(struct device *dev, char *buf, unsigned int len)

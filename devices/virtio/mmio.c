@@ -255,6 +255,7 @@ static const struct device_ops virtio_mmio_ops = {
 	.unquiesce = virtio_core_start,
 	.save = virtio_mmio_save,
 	.restore = virtio_mmio_restore,
+	.tracking_changed = virtio_core_tracking_changed,
 	.kind = "virtio-mmio",
 	.mmio_read = virtio_mmio_read,
 	.mmio_write = virtio_mmio_write,

@@ -4,7 +4,15 @@
  * a 12-byte header, which is virtio_net_hdr_v1 itself, so frames move
  * between the guest's buffers and the tap with one readv/writev each. No
  * offloads are offered: the headers stay zero.
+ *
+ * With vhost=1 the host kernel's vhost-net serves the rings instead, while
+ * the device is live and its workers run: the guest's kicks wake the
+ * kernel directly, and the worker only passes the kernel's "used buffers"
+ * signal on as the transport's interrupt (the ISR bit, the MSI-X vector).
+ * A stop (snapshot, migration's last pause, exit) or a reset takes the
+ * rings back, so the device's state is always lvmm's own when saved.
  */
+#include "vhost.h"
 #include "virtio.h"
 #include "../../util.h"
 
@@ -38,6 +46,12 @@ struct virtio_net {
 	/* What serves the far end of tap_fd when it is not a tap (user mode). */
 	void *backend;
 	const struct virtio_net_backend_ops *backend_ops;
+	/* vhost=1 (vhost.h): */
+	int vhost_fd;		/* -1: lvmm serves the rings */
+	bool vhost_on;		/* the kernel has them now */
+	bool vhost_log;		/* and logs its writes to guest RAM */
+	int call_fd[2];		/* per queue: the kernel used buffers */
+	unsigned long vhost_signals;	/* of those, passed on by the worker */
 };
 
 static void net_config_read(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len)
@@ -119,20 +133,176 @@ static unsigned int net_poll_fds(struct virtio_dev *vdev, unsigned int worker, s
 	bool have_rx_buffer;
 
 	pthread_mutex_lock(&vdev->lock);
-	have_rx_buffer = virtio_is_live(vdev) &&
+	have_rx_buffer = !net->vhost_on && virtio_is_live(vdev) &&
 			 (net_rx_held(net) || virtq_has_avail(&vdev->vqs[RX_QUEUE]));
 	pthread_mutex_unlock(&vdev->lock);
 	/* Frames wait in the tap while the guest has no buffer for them. */
 	extra[0] = (struct pollfd){ .fd = have_rx_buffer ? net->tap_fd : -1, .events = POLLIN };
-	return 1;
+	extra[1] = (struct pollfd){ .fd = net->call_fd[RX_QUEUE], .events = POLLIN };
+	extra[2] = (struct pollfd){ .fd = net->call_fd[TX_QUEUE], .events = POLLIN };
+	return 3;
+}
+
+/* The kernel used buffers of queue q: the guest's interrupt (lock held). */
+static void net_vhost_signal(struct virtio_net *net, unsigned int q)
+{
+	struct virtio_dev *vdev = net->vdev;
+
+	if (vdev->vqs[q].ready) {
+		net->vhost_signals++;
+		virtio_notify_used(vdev, &vdev->vqs[q]);
+	}
 }
 
 static void net_process(struct virtio_dev *vdev, unsigned int worker, const struct pollfd *extra)
 {
 	struct virtio_net *net = vdev->priv;
 
+	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE; q++) {
+		if (extra[1 + q].revents) {
+			virtio_drain_eventfd(net->call_fd[q]);
+			net_vhost_signal(net, q);
+		}
+	}
+	if (net->vhost_on)
+		return;		/* the rings are the kernel's */
 	net_tx(net);
 	net_rx(net);
+}
+
+/* A receive buffer taken but not filled goes back to the ring (lock held). */
+static void net_rx_give_back(struct virtio_net *net)
+{
+	if (net_rx_held(net)) {
+		/* The last one taken from the live ring: give it back. */
+		net->vdev->vqs[RX_QUEUE].last_avail--;
+		net->rx_held = false;
+	}
+}
+
+/* Whether the kernel should serve the rings now (lock held). */
+static bool net_vhost_wanted(struct virtio_net *net)
+{
+	struct virtio_dev *vdev = net->vdev;
+
+	return net->vhost_fd >= 0 && vdev->running && virtio_is_live(vdev) &&
+	       (vdev->status & VIRTIO_STATUS_FEATURES_OK) && vdev->vqs[RX_QUEUE].ready &&
+	       vdev->vqs[TX_QUEUE].ready;
+}
+
+static bool net_tracking(struct virtio_net *net)
+{
+	const struct guest_dirty *d = net->vdev->env.mem.dirty;
+
+	return d && __atomic_load_n(&d->on, __ATOMIC_ACQUIRE);
+}
+
+/* The kernel gives up a ring it has; lvmm's queue goes on from where it stopped. */
+static int net_vhost_take_back(struct virtio_net *net, unsigned int q)
+{
+	struct virtio_dev *vdev = net->vdev;
+	struct virtq *vq = &vdev->vqs[q];
+	uint16_t last_avail;
+	uint64_t one = 1;
+	int ret;
+
+	ret = vhost_ring_stop(net->vhost_fd, q, &last_avail);
+	__atomic_store_n(&vq->kicks_elsewhere, false, __ATOMIC_RELEASE);
+	if (ret)
+		return ret;
+	if (vq->ready) {
+		vq->last_avail = last_avail;
+		vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+	}
+	/* The worker waits on the kick again: have it look at the ring. */
+	if (write(vq->notify_fd, &one, sizeof(one)) < 0)
+		return 0;
+	return 0;
+}
+
+/*
+ * The kernel cannot serve the rings (an ioctl failed): close it, which
+ * stops it for good, and serve them here from now on. If it did not say
+ * where it stopped, the device breaks rather than guess.
+ */
+static void net_vhost_give_up(struct virtio_net *net, const char *what, int err, bool lost)
+{
+	struct virtio_dev *vdev = net->vdev;
+
+	pr_warn("%s: vhost-net: %s: %s; lvmm serves the rings itself from now on", vdev->dev.name,
+		what, strerror(-err));
+	close(net->vhost_fd);
+	net->vhost_fd = -1;
+	net->vhost_on = false;
+	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE; q++)
+		__atomic_store_n(&vdev->vqs[q].kicks_elsewhere, false, __ATOMIC_RELEASE);
+	if (lost)
+		virtio_set_broken(vdev, "vhost-net kept its rings");
+}
+
+static void net_vhost_stop(struct virtio_net *net)
+{
+	int ret = 0;
+
+	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE; q++)
+		ret = net_vhost_take_back(net, q) ?: ret;
+	net->vhost_on = false;
+	if (ret) {
+		net_vhost_give_up(net, "taking the rings back", ret, true);
+		return;
+	}
+	/*
+	 * A signal the worker has not passed on yet: a running worker still
+	 * will (a stale one finds its queue reset, or costs the guest a
+	 * spurious interrupt); a stopped one will not, so it goes on here.
+	 */
+	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE && !net->vdev->running; q++) {
+		uint64_t v;
+
+		if (read(net->call_fd[q], &v, sizeof(v)) == sizeof(v))
+			net_vhost_signal(net, q);
+	}
+}
+
+static void net_vhost_start(struct virtio_net *net)
+{
+	struct virtio_dev *vdev = net->vdev;
+	bool log = net_tracking(net);
+	unsigned int q = RX_QUEUE;	/* then one past the last queue handed over */
+	int ret;
+
+	/* The kernel takes from the ring's index: a buffer held here goes back first. */
+	net_rx_give_back(net);
+	ret = vhost_set_features(net->vhost_fd, &vdev->env.mem, log);
+	for (; !ret && q <= TX_QUEUE; q++) {
+		__atomic_store_n(&vdev->vqs[q].kicks_elsewhere, true, __ATOMIC_RELEASE);
+		ret = vhost_ring_start(net->vhost_fd, q, &vdev->vqs[q], net->call_fd[q], log,
+				       net->tap_fd);
+	}
+	if (ret) {
+		bool lost = false;
+
+		/* A ring that failed half way is taken back too: its index is the one set. */
+		while (q-- > RX_QUEUE)
+			lost |= net_vhost_take_back(net, q) != 0;
+		net_vhost_give_up(net, "handing it the rings", ret, lost);
+		return;
+	}
+	net->vhost_on = true;
+	net->vhost_log = log;
+}
+
+/* Give the kernel the rings, or take them back, as the device's state says. */
+static void net_rings_changed(struct virtio_dev *vdev)
+{
+	struct virtio_net *net = vdev->priv;
+	bool want = net_vhost_wanted(net);
+
+	/* A change of dirty tracking: the kernel's log follows (a restart). */
+	if (net->vhost_on && (!want || net->vhost_log != net_tracking(net)))
+		net_vhost_stop(net);
+	if (want && !net->vhost_on && net->vhost_fd >= 0)
+		net_vhost_start(net);
 }
 
 static void net_stopped(struct virtio_dev *vdev)
@@ -146,11 +316,7 @@ static void net_stopped(struct virtio_dev *vdev)
 	 * would hand the device a stale slot.
 	 */
 	pthread_mutex_lock(&vdev->lock);
-	if (net_rx_held(net)) {
-		/* The last one taken from the live ring: give it back. */
-		vdev->vqs[RX_QUEUE].last_avail--;
-		net->rx_held = false;
-	}
+	net_rx_give_back(net);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -159,6 +325,9 @@ static void net_reset(struct virtio_dev *vdev)
 	struct virtio_net *net = vdev->priv;
 
 	net->rx_held = false;	/* that buffer belongs to the old queue */
+	/* The kernel lets go of the rings before the queues are forgotten. */
+	if (net->vhost_on)
+		net_vhost_stop(net);
 }
 
 static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
@@ -167,6 +336,10 @@ static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 
 	int n = snprintf(buf, len, " rx_frames=%lu tx_frames=%lu tx_dropped=%lu", net->rx_frames,
 			 net->tx_frames, net->tx_dropped);
+
+	/* Frames the kernel moved are not counted here; its signals passed on are. */
+	if (net->vhost_fd >= 0 && n > 0 && (unsigned int)n < len)
+		n += snprintf(buf + n, len - n, " vhost=1 vhost_signals=%lu", net->vhost_signals);
 
 	if (net->backend_ops && n > 0 && (unsigned int)n < len)
 		net->backend_ops->stats(net->backend, buf + n, len - n);
@@ -178,6 +351,11 @@ static void net_free(struct virtio_dev *vdev)
 
 	if (!net)
 		return;
+	if (net->vhost_fd >= 0)
+		close(net->vhost_fd);	/* the kernel stops first: it uses the tap */
+	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE; q++)
+		if (net->call_fd[q] >= 0)
+			close(net->call_fd[q]);
 	if (net->tap_fd >= 0)
 		close(net->tap_fd);
 	if (net->backend_ops)
@@ -196,6 +374,7 @@ static const struct virtio_ops net_ops = {
 	.process = net_process,
 	.stopped = net_stopped,
 	.reset = net_reset,
+	.rings_changed = net_rings_changed,
 	.free = net_free,
 	.stats = net_stats,
 };
@@ -236,6 +415,51 @@ static int tap_open(const char *ifname, char *err, size_t errlen)
 	return fd;
 }
 
+/* The device on an open frame fd, served by the kernel too if vhost_fd >= 0; takes both. */
+static int net_create(const char *name, const struct virtio_transport *t, int fd, int vhost_fd,
+		      const uint8_t mac[6], const struct device_env *env, struct device **out,
+		      char *err, size_t errlen)
+{
+	struct virtio_net *net = calloc(1, sizeof(*net));
+	struct virtio_dev *vdev;
+	int ret = -ENOMEM;
+
+	if (!net)
+		goto fail;
+	net->tap_fd = fd;
+	net->vhost_fd = vhost_fd;
+	net->call_fd[RX_QUEUE] = net->call_fd[TX_QUEUE] = -1;
+	memcpy(net->mac, mac, sizeof(net->mac));
+	for (unsigned int q = RX_QUEUE; vhost_fd >= 0 && q <= TX_QUEUE; q++) {
+		net->call_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (net->call_fd[q] < 0) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	ret = virtio_transport_create(name, t, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net, &vdev);
+	if (ret) {
+		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
+		goto fail_quiet;
+	}
+	net->vdev = vdev;
+	*out = &vdev->dev;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", name, strerror(-ret));
+fail_quiet:
+	if (net) {
+		for (unsigned int q = RX_QUEUE; q <= TX_QUEUE; q++)
+			if (net->call_fd[q] >= 0)
+				close(net->call_fd[q]);
+		free(net);
+	}
+	if (vhost_fd >= 0)
+		close(vhost_fd);
+	close(fd);
+	return ret;
+}
+
 /*
  * The device on an already open frame fd (a tap opened with a 12-byte
  * vnet header, or for the tests a datagram socket): it takes the fd.
@@ -244,27 +468,7 @@ int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, 
 			    const uint8_t mac[6], const struct device_env *env,
 			    struct device **out, char *err, size_t errlen)
 {
-	struct virtio_net *net = calloc(1, sizeof(*net));
-	struct virtio_dev *vdev;
-	int ret;
-
-	if (!net) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	net->tap_fd = fd;
-	memcpy(net->mac, mac, sizeof(net->mac));
-	ret = virtio_transport_create(name, t, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net, &vdev);
-	if (ret) {
-		close(fd);
-		free(net);
-		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
-		return ret;
-	}
-	net->vdev = vdev;
-	*out = &vdev->dev;
-	return 0;
+	return net_create(name, t, fd, -1, mac, env, out, err, errlen);
 }
 
 void virtio_net_set_backend(struct device *dev, void *backend,
@@ -281,8 +485,16 @@ int virtio_net_create(const char *name, const struct virtio_transport *t,
 		      struct device **out, char *err, size_t errlen)
 {
 	int fd = tap_open(opts->tapif, err, errlen);	/* the message names the tap */
+	int vhost_fd = -1;
 
 	if (fd < 0)
 		return fd;
-	return virtio_net_create_on_fd(name, t, fd, opts->mac, env, out, err, errlen);
+	if (opts->vhost) {
+		vhost_fd = vhost_net_open(&env->mem, err, errlen);
+		if (vhost_fd < 0) {
+			close(fd);
+			return vhost_fd;
+		}
+	}
+	return net_create(name, t, fd, vhost_fd, opts->mac, env, out, err, errlen);
 }

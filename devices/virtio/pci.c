@@ -533,6 +533,7 @@ static const struct device_ops vp_dev_ops = {
 	.unquiesce = virtio_core_start,
 	.save = vp_save,
 	.restore = vp_restore,
+	.tracking_changed = virtio_core_tracking_changed,
 	.start = virtio_core_start,
 	.stop = virtio_core_stop,
 	.free = vp_free,

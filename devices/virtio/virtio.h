@@ -100,6 +100,8 @@ struct virtq {
 	uint16_t last_avail;	/* next avail entry to take */
 	uint16_t used_idx;	/* our copy of used->idx */
 	int notify_fd;		/* ioeventfd on QueueNotify for this queue */
+	/* The host kernel serves the ring (vhost): the worker leaves notify_fd to it. */
+	bool kicks_elsewhere;
 };
 
 /*
@@ -176,6 +178,14 @@ struct virtio_ops {
 	 * held, from the vCPU thread.
 	 */
 	void (*reset)(struct virtio_dev *vdev);
+	/*
+	 * The driver changed the status or a queue's readiness, the device
+	 * broke, the device started or stopped (running), or dirty
+	 * tracking of guest RAM turned on or off: a device that hands its live
+	 * rings to the host kernel (virtio-net's vhost=1) gives them or takes
+	 * them back here. Lock held.
+	 */
+	void (*rings_changed)(struct virtio_dev *vdev);
 	void (*free)(struct virtio_dev *vdev);
 	void (*stats)(struct virtio_dev *vdev, char *buf, unsigned int len);
 	/* Device-specific snapshot fields, keys from VIRTIO_KEY_DEVICE up. */
@@ -187,7 +197,7 @@ struct virtio_ops {
 #define VIRTIO_KEY_DEVICE 0x1000
 
 #define VIRTIO_MAX_QUEUES 8
-#define VIRTIO_MAX_EXTRA_FDS 2
+#define VIRTIO_MAX_EXTRA_FDS 3
 #define VIRTIO_MMIO_SIZE 0x200
 
 /* What a transport does for the core (mmio.c, pci.c). */
@@ -236,6 +246,7 @@ struct virtio_dev {
 		pthread_t thread;
 	} workers[VIRTIO_MAX_QUEUES];
 	unsigned int nr_workers;	/* running; 0: stopped */
+	bool running;		/* between start and stop (lock held to change) */
 };
 
 /* How many worker threads the device runs: one, or one per queue. */
@@ -283,6 +294,8 @@ void virtio_core_release(struct virtio_dev *vdev);
 int virtio_core_start(struct device *dev);
 void virtio_core_stop(struct device *dev);
 void virtio_core_stats(struct device *dev, char *buf, unsigned int len);
+/* device_ops.tracking_changed: the device's rings_changed, lock held. */
+void virtio_core_tracking_changed(struct device *dev);
 /* Snapshot fields of the core and the device kind (lock held for save). */
 void virtio_core_save(struct virtio_dev *vdev, struct state_writer *w);
 int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, char *err,
@@ -336,6 +349,7 @@ int virtio_console_create(const char *name, const struct virtio_transport *t,
 struct virtio_net_opts {
 	const char *tapif;
 	uint8_t mac[6];
+	bool vhost;		/* the host kernel's vhost-net serves the rings */
 };
 int virtio_net_create(const char *name, const struct virtio_transport *t,
 		      const struct virtio_net_opts *opts, const struct device_env *env,

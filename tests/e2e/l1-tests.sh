@@ -321,6 +321,9 @@ fi
 section virtio
 . /e2e/l1-virtio.sh
 virtio_suites
+section vhost
+. /e2e/l1-vhost.sh
+vhost_suites
 
 # --- the quick guest (no disk, no initrd), lvmm sandbox, user networking ---
 section quick

@@ -297,6 +297,7 @@ static int write_seed(const char *dir, const char *name, const struct vm_config 
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		sw_put_str(&w, VM_KEY_NET(i, 0), cfg->nets[i].tapif);
 		sw_put(&w, VM_KEY_NET(i, 1), cfg->nets[i].mac, 6);
+		sw_put_u64(&w, VM_KEY_NET(i, 2), cfg->nets[i].vhost);
 	}
 	sw_put_u64(&w, VM_KEY_RNG, cfg->rng);
 	sw_end(&w);

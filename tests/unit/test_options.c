@@ -693,6 +693,18 @@ TEST(options_lkvm_network)
 	CHECK_ERROR(&r, "hostfwd= needs mode=user");
 	run_free(&r);
 
+	/* kvmtool's vhost=1; vhost=0 says the default. */
+	PARSE(&r, "-n", "mode=tap,tapif=t0,vhost=1", "-n", "mode=tap,tapif=t1,vhost=0");
+	CHECK_RUN(&r);
+	CHECK(r.cfg.nets[0].vhost && !r.cfg.nets[1].vhost);
+	run_free(&r);
+	PARSE(&r, "-n", "mode=tap,tapif=t0,vhost=2");
+	CHECK_ERROR(&r, "unknown or bad option 'vhost=2'");
+	run_free(&r);
+	PARSE(&r, "-n", "mode=user,vhost=1");
+	CHECK_ERROR(&r, "vhost=1 needs mode=tap");
+	run_free(&r);
+
 	PARSE(&r, "-n", "mode=user,hostfwd=tcp:0-:80");
 	CHECK_ERROR(&r, "lvmm: --network: bad hostfwd 'tcp:0-:80' (hostfwd=tcp:HOSTPORT-:GUESTPORT");
 	run_free(&r);

@@ -38,6 +38,7 @@ struct vmspec {
 	const char *tapif[8];
 	uint8_t mac[8][6];
 	uint32_t mac_len[8];
+	uint64_t vhost[8];		/* 0: no entry (a snapshot from before vhost=1) */
 	unsigned int vcpu_sections;	/* vcpu.0 .. vcpu.N-1 */
 	int extra_vcpu;			/* >= 0: also this vcpu.N */
 };
@@ -93,8 +94,8 @@ static void spec_default(struct vmspec *s)
 	make_disks(s, 16);
 }
 
-/* vmspec.queues: an entry of 0 queues. */
-#define NO_QUEUES UINT64_MAX
+/* vmspec.queues, vmspec.vhost: an entry that says 0. */
+#define ZERO_ENTRY UINT64_MAX
 
 static uint32_t len_or_strlen(const char *p, uint32_t len)
 {
@@ -127,12 +128,14 @@ static uint8_t *build(const struct vmspec *s, size_t *len)
 			       len_or_strlen(s->serial[i], s->serial_len[i]));
 		sw_put_u64(&w, VM_KEY_DISK(i, 3), 4096 * (i + 1));
 		if (s->queues[i])
-			sw_put_u64(&w, VM_KEY_DISK(i, 4), s->queues[i] == NO_QUEUES ? 0 : s->queues[i]);
+			sw_put_u64(&w, VM_KEY_DISK(i, 4), s->queues[i] == ZERO_ENTRY ? 0 : s->queues[i]);
 	}
 	sw_put_u64(&w, VM_KEY_NR_NETS, s->nr_nets);
 	for (unsigned int i = 0; i < s->nr_nets && i < 8; i++) {
 		sw_put_str(&w, VM_KEY_NET(i, 0), s->tapif[i] ? s->tapif[i] : "tap0");
 		sw_put(&w, VM_KEY_NET(i, 1), s->mac[i], s->mac_len[i] ? s->mac_len[i] : 6);
+		if (s->vhost[i])
+			sw_put_u64(&w, VM_KEY_NET(i, 2), s->vhost[i] == ZERO_ENTRY ? 0 : s->vhost[i]);
 	}
 	sw_put_u64(&w, VM_KEY_RNG, s->rng);
 	sw_end(&w);
@@ -241,6 +244,7 @@ TEST(restore_config_round_trip)
 	s.rng = 1;
 	s.console = CONSOLE_VIRTIO;
 	s.queues[1] = 2;
+	s.vhost[1] = 1;
 	if (CHECK_EQ_INT(parse(&s, &img, err, sizeof(err)), 0)) {
 		const struct vm_config *c = &img->cfg;
 
@@ -263,6 +267,9 @@ TEST(restore_config_round_trip)
 		CHECK_STR(c->nets[0].tapif, "tap-a");
 		CHECK_STR(c->nets[1].tapif, "tap-b");
 		CHECK(!memcmp(c->nets[1].mac, "\x02\x11\x22\x33\x44\x55", 6));
+		/* Without an entry: lvmm serves the rings, as before vhost=1. */
+		CHECK(!c->nets[0].vhost);
+		CHECK(c->nets[1].vhost);
 		CHECK(c->rng);
 	} else {
 		FAIL("refused: %s", err);
@@ -411,7 +418,7 @@ TEST(restore_config_values_out_of_range)
 	expect_refused(&s, "disk 0", "ro 2");
 	spec_default(&s);
 	s.nr_disks = 2;
-	s.queues[1] = NO_QUEUES;
+	s.queues[1] = ZERO_ENTRY;
 	expect_refused(&s, "disk 1 has 0 queues", "0 queues");
 	s.queues[1] = LVMM_MAX_DISK_QUEUES + 1;
 	expect_refused(&s, "disk 1 has 9 queues", "9 queues");
@@ -463,6 +470,18 @@ TEST(restore_config_bad_strings)
 	s.mac_len[0] = 5;
 	expect_refused(&s, "network 0", "mac of 5 bytes");
 	s.mac_len[0] = 0;
+	s.vhost[0] = 2;
+	expect_refused(&s, "network 0 has a bad vhost flag (2)", "vhost 2");
+	{
+		struct snapshot_image *img;
+		char err[512];
+
+		s.vhost[0] = ZERO_ENTRY;	/* an entry of 0 */
+		if (CHECK_EQ_INT(parse(&s, &img, err, sizeof(err)), 0))
+			CHECK(!img->cfg.nets[0].vhost);
+		put_image(img);
+	}
+	s.vhost[0] = 0;
 	s.mac[0][0] = 0x01;	/* multicast */
 	expect_refused(&s, "network 0", "multicast mac");
 	remove_disks();

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+# vhost-net (-n mode=tap,...,vhost=1), sourced by l1-tests.sh inside the L1
+# host (E2E_ONLY=vhost runs it alone). The virtio suite runs its network
+# checks with vhost=1 on half its guests; here the guest (guest-init's
+# netloop mode) fetches a 4 MiB blob from L1 over and over, checking every
+# copy, while a full snapshot and then a diff of it (--stop) are taken and
+# the chain is restored in a new lvmm. Between the two snapshots the kernel
+# wrote receive buffers and used rings in guest RAM behind lvmm's back: the
+# diff holds them only if the kernel logged them (its dirty log), and the
+# restored guest fetches on only if the diff holds them.
+
+export LVMM_RUNTIME_DIR=/tmp/lvmm-run
+vh=/tmp/vhost
+
+vhost_setup_once() {
+	[ -d $vh ] && return 0
+	mkdir -p $vh/www
+	tunctl -t tapV >/dev/null
+	ifconfig tapV 169.254.20.1 netmask 255.255.255.0 up
+	head -c 4194304 /dev/urandom >$vh/www/blob
+	httpd -p 169.254.20.1:8081 -h $vh/www
+}
+
+# net_round FILE: the guest's last good fetch.
+net_round() { tr -d '\r' <"$1" | sed -n 's/^NET-OK r=\([0-9]*\).*/\1/p' | tail -n 1; }
+# net_field FILE KEY: KEY=... of lvmm's --stats line for virtio-net0.
+net_field() { tr -d '\r' <"$1" | grep "^lvmm-dev: virtio-net0" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# vhost_chain_test MODEL TRANSPORT
+vhost_chain_test() {
+	local m=$1 tr=$2 t="$tag/vhost/$2-$1-snapshot-diff-restore" name=vh-$2 r0 pid bad=""
+	local s0=$vh/vh-$2-s0 s1=$vh/vh-$2-s1 out=$vh/vh-$2.out out2=$vh/vh-$2r.out
+	rm -rf "$s0" "$s1"
+	"$LVMM" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --virtio-transport "$tr" \
+		--name "$name" --stats -n mode=tap,tapif=tapV,vhost=1 \
+		-p "$GUEST_PARAMS lvmm.mode=netloop" </dev/null >"$out" 2>&1 &
+	pid=$!
+	if ! wait_for "^NET-OK r=1 " "$out" 180; then
+		fail "$t" "the guest did not fetch twice" "$out"
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		return
+	fi
+	# Tracking is on from the full snapshot: the kernel logs from there.
+	if ! "$LVMM" snapshot "$name" "$s0" >$vh/snap.log 2>&1; then
+		fail "$t" "full snapshot: $(cat $vh/snap.log)" "$out"
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		return
+	fi
+	r0=$(net_round "$out")
+	wait_for "^NET-OK r=$((r0 + 2)) " "$out" 180
+	if ! "$LVMM" snapshot "$name" "$s1" --diff-from "$s0" --stop >>$vh/snap.log 2>&1; then
+		fail "$t" "diff snapshot: $(cat $vh/snap.log)" "$out"
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		return
+	fi
+	wait $pid
+	r0=$(net_round "$out")
+	"$LVMM" restore "$s1" --name "${name}r" --stats </dev/null >"$out2" 2>&1 &
+	pid=$!
+	wait_for "^NET-OK r=$((r0 + 3)) " "$out2" 240 ||
+		bad="$bad the restored guest did not fetch 3 more times after round $r0;"
+	"$LVMM" stop "${name}r" >/dev/null 2>&1
+	wait $pid 2>/dev/null
+
+	grep -q "^NET-FIRST $(sha256sum <$vh/www/blob | cut -d' ' -f1)" "$out" || bad="$bad first copy wrong;"
+	grep -q "^NET-BAD" "$out" "$out2" && bad="$bad bad copies: $(grep -h '^NET-BAD' "$out" "$out2" | head -n 2 | tr '\n' ' ');"
+	[ "$(tr -d '\r' <"$out2" | sed -n 's/^NET-OK .*csumerr=//p' | tail -n 1)" = 0 ] ||
+		bad="$bad TCP checksum errors: $(tr -d '\r' <"$out2" | grep '^NET-OK' | tail -n 1);"
+	grep -q "serves the rings itself\|needs a reset" "$out" "$out2" && bad="$bad vhost gave up: $(grep -h 'vhost' "$out" "$out2" | head -n 2);"
+	# Frames went through the kernel: none through lvmm, its signals passed on.
+	for f in "$out" "$out2"; do
+		[ "$(net_field "$f" vhost)" = 1 ] && [ "$(net_field "$f" tx_frames)" = 0 ] &&
+			[ "$(net_field "$f" vhost_signals)" -gt 0 ] 2>/dev/null ||
+			bad="$bad $(basename "$f") stats: $(tr -d '\r' <"$f" | grep '^lvmm-dev: virtio-net0');"
+	done
+	if [ -z "$bad" ]; then
+		pass "$t (restored at round $r0, on to $(net_round "$out2"))"
+	else
+		fail "$t" "$bad" "$out2"
+	fi
+}
+
+vhost_suites() {
+	vhost_setup_once
+	local m
+	m=$(echo $models | cut -d' ' -f1)
+	vhost_chain_test "$m" pci
+	vhost_chain_test "$m" mmio
+	# Without the kernel's device: one line saying so, nothing started.
+	mv /dev/vhost-net /dev/vhost-net.hidden
+	expect_error "$tag/vhost/err-no-dev-vhost-net" 1 \
+		"vhost=1: /dev/vhost-net: No such file or directory (the host kernel needs CONFIG_VHOST_NET: modprobe vhost_net)" \
+		run -k /Image -n mode=tap,tapif=tapV,vhost=1
+	mv /dev/vhost-net.hidden /dev/vhost-net
+	expect_error "$tag/vhost/err-user-mode" 2 "vhost=1 needs mode=tap" run -k /Image -n mode=user,vhost=1
+}
