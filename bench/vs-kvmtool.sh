@@ -11,6 +11,7 @@ SIZE=${SIZE:-64}
 TRANSPORTS=${TRANSPORTS:-mmio pci}
 CPUS=${CPUS:-1}
 QUEUES=${QUEUES:-}	# lvmm's disk with queues=N (not base's: older builds lack it)
+VHOST=${VHOST:-}	# 1: lvmm's network with vhost=1 (not base's, nor kvmtool's)
 export HOME=/tmp # lkvm keeps its sockets under $HOME/.lkvm
 disk=/tmp/disk.img
 dd if=/dev/zero of=$disk bs=1048576 count=$SIZE 2>/dev/null
@@ -28,7 +29,10 @@ cmd() { # cmd VMM TAG
 	lvmm-* | base-*)
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB"
 		bin="/lvmm" d=$disk${QUEUES:+,queues=$QUEUES}
-		case "$1" in base-*) bin=/lvmm-base d=$disk ;; esac
+		case "$1" in
+		base-*) bin=/lvmm-base d=$disk ;;
+		*) [ "$VHOST" = 1 ] && [ "$2" = net ] && net="$net,vhost=1" ;;
+		esac
 		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
 	kvmtool)
 		net="--network mode=none"

@@ -227,6 +227,15 @@ static void *virtio_worker(void *arg)
 	return NULL;
 }
 
+/* Between start and stop, or not: a device that hands its rings elsewhere follows. */
+static void virtio_set_running(struct virtio_dev *vdev, bool running)
+{
+	pthread_mutex_lock(&vdev->lock);
+	vdev->running = running;
+	virtio_rings_changed(vdev);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 /* Ask the running workers to return and wait for them. */
 static void virtio_workers_join(struct virtio_dev *vdev)
 {
@@ -255,9 +264,8 @@ int virtio_core_start(struct device *dev)
 	 * could serve them. Then every ready queue is looked at once: after a
 	 * restore (or a stop) the ring may hold requests whose kick nobody saw.
 	 */
+	virtio_set_running(vdev, true);
 	pthread_mutex_lock(&vdev->lock);
-	vdev->running = true;
-	virtio_rings_changed(vdev);
 	for (unsigned int i = 0; i < vdev->nr_queues; i++)
 		if (vdev->vqs[i].ready && write(vdev->vqs[i].notify_fd, &one, sizeof(one)) < 0)
 			pr_warn("%s: queue %u: kicking the worker: %s", dev->name, i,
@@ -272,10 +280,7 @@ int virtio_core_start(struct device *dev)
 		ret = pthread_create(&wk->thread, NULL, virtio_worker, wk);
 		if (ret) {
 			virtio_workers_join(vdev);	/* the ones already running */
-			pthread_mutex_lock(&vdev->lock);
-			vdev->running = false;
-			virtio_rings_changed(vdev);
-			pthread_mutex_unlock(&vdev->lock);
+			virtio_set_running(vdev, false);
 			return -ret;
 		}
 		vdev->nr_workers = i + 1;
@@ -290,10 +295,7 @@ void virtio_core_stop(struct device *dev)
 	if (!vdev->nr_workers)
 		return;
 	virtio_workers_join(vdev);
-	pthread_mutex_lock(&vdev->lock);
-	vdev->running = false;
-	virtio_rings_changed(vdev);
-	pthread_mutex_unlock(&vdev->lock);
+	virtio_set_running(vdev, false);
 	if (vdev->ops->stopped)
 		vdev->ops->stopped(vdev);
 }

@@ -26,16 +26,42 @@ net_round() { tr -d '\r' <"$1" | sed -n 's/^NET-OK r=\([0-9]*\).*/\1/p' | tail -
 # net_field FILE KEY: KEY=... of lvmm's --stats line for virtio-net0.
 net_field() { tr -d '\r' <"$1" | grep "^lvmm-dev: virtio-net0" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
+# netloop_vm NAME OUT lvmm-run-args...: a netloop guest on tapV with
+# vhost=1 in the background ($pid), false if it did not fetch twice.
+netloop_vm() {
+	local name=$1 out=$2
+	shift 2
+	"$LVMM" run -k /Image -i /guest.cpio -m 256 --name "$name" --stats \
+		-n mode=tap,tapif=tapV,vhost=1 -p "$GUEST_PARAMS lvmm.mode=netloop" "$@" </dev/null >"$out" 2>&1 &
+	pid=$!
+	wait_for "^NET-OK r=1 " "$out" 180
+}
+
+# netloop_bad FILE...: what went wrong in these runs of one guest (empty:
+# nothing): a bad copy, TCP checksum errors, the kernel given up on, or
+# frames through lvmm instead of the kernel.
+netloop_bad() {
+	local f last=$(eval echo \${$#}) bad=""
+	grep -q "^NET-FIRST $(sha256sum <$vh/www/blob | cut -d' ' -f1)" "$1" || bad="$bad first copy wrong;"
+	grep -q "^NET-BAD" "$@" && bad="$bad bad copies: $(grep -h '^NET-BAD' "$@" | head -n 2 | tr '\n' ' ');"
+	[ "$(tr -d '\r' <"$last" | sed -n 's/^NET-OK .*csumerr=//p' | tail -n 1)" = 0 ] ||
+		bad="$bad TCP checksum errors: $(tr -d '\r' <"$last" | grep '^NET-OK' | tail -n 1);"
+	grep -q "vhost-net:\|needs a reset" "$@" && bad="$bad $(grep -h 'vhost-net:\|needs a reset' "$@" | head -n 2);"
+	# Frames went through the kernel: none through lvmm, its signals passed on.
+	for f in "$@"; do
+		[ "$(net_field "$f" vhost)" = 1 ] && [ "$(net_field "$f" tx_frames)" = 0 ] &&
+			[ "$(net_field "$f" vhost_signals)" -gt 0 ] 2>/dev/null ||
+			bad="$bad $(basename "$f") stats: $(tr -d '\r' <"$f" | grep '^lvmm-dev: virtio-net0');"
+	done
+	echo "$bad"
+}
+
 # vhost_chain_test MODEL TRANSPORT
 vhost_chain_test() {
-	local m=$1 tr=$2 t="$tag/vhost/$2-$1-snapshot-diff-restore" name=vh-$2 r0 pid bad=""
+	local m=$1 tr=$2 t="$tag/vhost/$2-$1-snapshot-diff-restore" name=vh-$2 r0 bad=""
 	local s0=$vh/vh-$2-s0 s1=$vh/vh-$2-s1 out=$vh/vh-$2.out out2=$vh/vh-$2r.out
 	rm -rf "$s0" "$s1"
-	"$LVMM" run -k /Image -i /guest.cpio -m 256 --irqchip "$m" --virtio-transport "$tr" \
-		--name "$name" --stats -n mode=tap,tapif=tapV,vhost=1 \
-		-p "$GUEST_PARAMS lvmm.mode=netloop" </dev/null >"$out" 2>&1 &
-	pid=$!
-	if ! wait_for "^NET-OK r=1 " "$out" 180; then
+	if ! netloop_vm "$name" "$out" --irqchip "$m" --virtio-transport "$tr"; then
 		fail "$t" "the guest did not fetch twice" "$out"
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
@@ -61,25 +87,50 @@ vhost_chain_test() {
 	"$LVMM" restore "$s1" --name "${name}r" --stats </dev/null >"$out2" 2>&1 &
 	pid=$!
 	wait_for "^NET-OK r=$((r0 + 3)) " "$out2" 240 ||
-		bad="$bad the restored guest did not fetch 3 more times after round $r0;"
+		bad="the restored guest did not fetch 3 more times after round $r0;"
 	"$LVMM" stop "${name}r" >/dev/null 2>&1
 	wait $pid 2>/dev/null
-
-	grep -q "^NET-FIRST $(sha256sum <$vh/www/blob | cut -d' ' -f1)" "$out" || bad="$bad first copy wrong;"
-	grep -q "^NET-BAD" "$out" "$out2" && bad="$bad bad copies: $(grep -h '^NET-BAD' "$out" "$out2" | head -n 2 | tr '\n' ' ');"
-	[ "$(tr -d '\r' <"$out2" | sed -n 's/^NET-OK .*csumerr=//p' | tail -n 1)" = 0 ] ||
-		bad="$bad TCP checksum errors: $(tr -d '\r' <"$out2" | grep '^NET-OK' | tail -n 1);"
-	grep -q "serves the rings itself\|needs a reset" "$out" "$out2" && bad="$bad vhost gave up: $(grep -h 'vhost' "$out" "$out2" | head -n 2);"
-	# Frames went through the kernel: none through lvmm, its signals passed on.
-	for f in "$out" "$out2"; do
-		[ "$(net_field "$f" vhost)" = 1 ] && [ "$(net_field "$f" tx_frames)" = 0 ] &&
-			[ "$(net_field "$f" vhost_signals)" -gt 0 ] 2>/dev/null ||
-			bad="$bad $(basename "$f") stats: $(tr -d '\r' <"$f" | grep '^lvmm-dev: virtio-net0');"
-	done
+	bad="$bad$(netloop_bad "$out" "$out2")"
 	if [ -z "$bad" ]; then
 		pass "$t (restored at round $r0, on to $(net_round "$out2"))"
 	else
 		fail "$t" "$bad" "$out2"
+	fi
+}
+
+# A migration attempt within this host: the kernel's rings restart with its
+# log on while the guest fetches (the first round), the destination cannot
+# attach the tap the source still holds and starts nothing, and the
+# source's guest fetches on, its rings restarted once more without the log.
+vhost_migrate_attempt_test() {
+	local t="$tag/vhost/migrate-attempt-source-fetches-on" out=$vh/vhm.out dout=$vh/vhmd.out
+	local rc r0 dpid bad=""
+	if ! netloop_vm vhm "$out" --irqchip "$1"; then
+		fail "$t" "the guest did not fetch twice" "$out"
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		return
+	fi
+	"$LVMM" run --incoming unix:$vh/mig.sock --name vhmd </dev/null >"$dout" 2>&1 &
+	dpid=$!
+	wait_for "waiting for a migration on" "$dout" 30
+	"$LVMM" migrate vhm unix:$vh/mig.sock >$vh/mig.reply 2>&1
+	rc=$?
+	wait $dpid 2>/dev/null
+	r0=$(net_round "$out")
+	if [ $rc != 1 ] || ! grep -q "tapV.*the VM runs on here" $vh/mig.reply; then
+		bad="lvmm migrate: status $rc: $(cat $vh/mig.reply);"
+	elif ! wait_for "^NET-OK r=$((r0 + 3)) " "$out" 180; then
+		bad="the source's guest did not fetch 3 more times after round $r0;"
+	fi
+	"$LVMM" stop vhm >/dev/null 2>&1
+	wait $pid 2>/dev/null
+	kill -9 $dpid 2>/dev/null
+	bad="$bad$(netloop_bad "$out")"
+	if [ -z "$bad" ]; then
+		pass "$t ($(cat $vh/mig.reply | head -c 160))"
+	else
+		fail "$t" "$bad" "$out"
 	fi
 }
 
@@ -89,6 +140,7 @@ vhost_suites() {
 	m=$(echo $models | cut -d' ' -f1)
 	vhost_chain_test "$m" pci
 	vhost_chain_test "$m" mmio
+	vhost_migrate_attempt_test "$m"
 	# Without the kernel's device: one line saying so, nothing started.
 	mv /dev/vhost-net /dev/vhost-net.hidden
 	expect_error "$tag/vhost/err-no-dev-vhost-net" 1 \
