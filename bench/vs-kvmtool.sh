@@ -11,7 +11,8 @@ SIZE=${SIZE:-64}
 TRANSPORTS=${TRANSPORTS:-mmio pci}
 CPUS=${CPUS:-1}
 QUEUES=${QUEUES:-}	# lvmm's disk with queues=N (not base's: older builds lack it)
-VHOST=${VHOST:-}	# 1: lvmm's network with vhost=1 (not base's, nor kvmtool's)
+VHOST=${VHOST:-}	# 1: lvmm's network with vhost=1 (not kvmtool's); both: base's too
+KINDS=${KINDS:-boot blk net}	# which runs each round has
 export HOME=/tmp # lkvm keeps its sockets under $HOME/.lkvm
 disk=/tmp/disk.img
 dd if=/dev/zero of=$disk bs=1048576 count=$SIZE 2>/dev/null
@@ -29,10 +30,8 @@ cmd() { # cmd VMM TAG
 	lvmm-* | base-*)
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB"
 		bin="/lvmm" d=$disk${QUEUES:+,queues=$QUEUES}
-		case "$1" in
-		base-*) bin=/lvmm-base d=$disk ;;
-		*) [ "$VHOST" = 1 ] && [ "$2" = net ] && net="$net,vhost=1" ;;
-		esac
+		case "$1" in base-*) bin=/lvmm-base d=$disk ;; esac
+		case "$1-$VHOST" in lvmm-*-1 | *-both) [ "$2" = net ] && net="$net,vhost=1" ;; esac
 		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
 	kvmtool)
 		net="--network mode=none"
@@ -126,9 +125,13 @@ while [ $i -lt "$RUNS" ]; do
 	order=$vmms
 	[ $((i % 2)) = 1 ] && order=$reversed
 	for v in $order; do
-		run $v 0 boot
-		run $v "$SIZE" blk
-		[ "${NET:-1}" = 1 ] && run $v 0 net
+		for k in $KINDS; do
+			case $k in
+			boot) run $v 0 boot ;;
+			blk) run $v "$SIZE" blk ;;
+			net) [ "${NET:-1}" = 1 ] && run $v 0 net ;;
+			esac
+		done
 	done
 	i=$((i + 1))
 done

@@ -51,6 +51,11 @@ static void virtio_rings_changed(struct virtio_dev *vdev)
 		vdev->ops->rings_changed(vdev);
 }
 
+void virtio_interrupts_changed(struct virtio_dev *vdev)
+{
+	virtio_rings_changed(vdev);
+}
+
 /* Set the ISR bit and have the transport send the interrupt (q < 0: config). */
 static void virtio_raise(struct virtio_dev *vdev, unsigned int isr_bit, int q)
 {

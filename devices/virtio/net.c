@@ -50,8 +50,9 @@ struct virtio_net {
 	int vhost_fd;		/* -1: lvmm serves the rings */
 	bool vhost_on;		/* the kernel has them now */
 	bool vhost_log;		/* and logs its writes to guest RAM */
-	int call_fd[2];		/* per queue: the kernel used buffers */
-	unsigned long vhost_signals;	/* of those, passed on by the worker */
+	int call_fd[2];		/* per queue: the kernel used buffers, for the worker */
+	int vhost_call[2];	/* what the kernel signals: call_fd, or straight to KVM */
+	unsigned long vhost_signals;	/* passed on by the worker */
 };
 
 static void net_config_read(struct virtio_dev *vdev, uint64_t off, void *data, unsigned int len)
@@ -180,6 +181,19 @@ static void net_rx_give_back(struct virtio_net *net)
 	}
 }
 
+/*
+ * Where the kernel signals queue q: straight to KVM where the transport
+ * needs nothing more (an MSI-X vector), else the worker, which raises the
+ * transport's interrupt (lock held).
+ */
+static int net_vhost_call_fd(struct virtio_net *net, unsigned int q)
+{
+	struct virtio_dev *vdev = net->vdev;
+	int fd = vdev->tops->queue_irq_fd ? vdev->tops->queue_irq_fd(vdev, q) : -1;
+
+	return fd >= 0 ? fd : net->call_fd[q];
+}
+
 /* Whether the kernel should serve the rings now (lock held). */
 static bool net_vhost_wanted(struct virtio_net *net)
 {
@@ -276,7 +290,8 @@ static void net_vhost_start(struct virtio_net *net)
 	ret = vhost_set_features(net->vhost_fd, &vdev->env.mem, log);
 	for (; !ret && q <= TX_QUEUE; q++) {
 		__atomic_store_n(&vdev->vqs[q].kicks_elsewhere, true, __ATOMIC_RELEASE);
-		ret = vhost_ring_start(net->vhost_fd, q, &vdev->vqs[q], net->call_fd[q], log,
+		net->vhost_call[q] = net_vhost_call_fd(net, q);
+		ret = vhost_ring_start(net->vhost_fd, q, &vdev->vqs[q], net->vhost_call[q], log,
 				       net->tap_fd);
 	}
 	if (ret) {
@@ -303,6 +318,21 @@ static void net_rings_changed(struct virtio_dev *vdev)
 		net_vhost_stop(net);
 	if (want && !net->vhost_on && net->vhost_fd >= 0)
 		net_vhost_start(net);
+	/* The queue's interrupt moved (a vector, MSI-X on or off): the kernel's signal follows. */
+	for (unsigned int q = RX_QUEUE; net->vhost_on && q <= TX_QUEUE; q++) {
+		int fd = net_vhost_call_fd(net, q), ret;
+
+		if (fd == net->vhost_call[q])
+			continue;
+		ret = vhost_ring_call(net->vhost_fd, q, fd);
+		if (ret) {
+			net_vhost_stop(net);
+			if (net->vhost_fd >= 0)
+				net_vhost_give_up(net, "moving its interrupt", ret, false);
+			break;
+		}
+		net->vhost_call[q] = fd;
+	}
 }
 
 static void net_stopped(struct virtio_dev *vdev)
@@ -330,6 +360,12 @@ static void net_reset(struct virtio_dev *vdev)
 		net_vhost_stop(net);
 }
 
+/* Whether the kernel signalled queue q straight to KVM, when it last had the ring. */
+static bool net_vhost_direct(const struct virtio_net *net, unsigned int q)
+{
+	return net->vhost_call[q] >= 0 && net->vhost_call[q] != net->call_fd[q];
+}
+
 static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_net *net = vdev->priv;
@@ -339,7 +375,9 @@ static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 
 	/* Frames the kernel moved are not counted here; its signals passed on are. */
 	if (net->vhost_fd >= 0 && n > 0 && (unsigned int)n < len)
-		n += snprintf(buf + n, len - n, " vhost=1 vhost_signals=%lu", net->vhost_signals);
+		n += snprintf(buf + n, len - n, " vhost=1 vhost_signals=%lu vhost_direct=%u",
+			      net->vhost_signals,
+			      net_vhost_direct(net, RX_QUEUE) + net_vhost_direct(net, TX_QUEUE));
 
 	if (net->backend_ops && n > 0 && (unsigned int)n < len)
 		net->backend_ops->stats(net->backend, buf + n, len - n);
@@ -429,6 +467,7 @@ static int net_create(const char *name, const struct virtio_transport *t, int fd
 	net->tap_fd = fd;
 	net->vhost_fd = vhost_fd;
 	net->call_fd[RX_QUEUE] = net->call_fd[TX_QUEUE] = -1;
+	net->vhost_call[RX_QUEUE] = net->vhost_call[TX_QUEUE] = -1;
 	memcpy(net->mac, mac, sizeof(net->mac));
 	for (unsigned int q = RX_QUEUE; vhost_fd >= 0 && q <= TX_QUEUE; q++) {
 		net->call_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

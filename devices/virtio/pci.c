@@ -107,9 +107,21 @@ static void vp_resample(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+static int vp_queue_irq_fd(struct virtio_dev *vdev, unsigned int q)
+{
+	struct virtio_pci *vp = vdev->tpriv;
+	uint16_t vec = vp->queue_vector[q];
+
+	/* Masked, a signal waits in the eventfd (pending), as vp_signal's. */
+	if (vp->has_msix && pci_msix_enabled(&vp->msix) && vec < vp->msix.nr)
+		return vp->msix.vec[vec].fd;
+	return -1;
+}
+
 static const struct virtio_transport_ops vp_tops = {
 	.signal = vp_signal,
 	.transport_event = vp_resample,
+	.queue_irq_fd = vp_queue_irq_fd,
 };
 
 static void vp_reset_vectors(struct virtio_pci *vp)
@@ -189,6 +201,7 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint32_t val, unsi
 	switch (off) {
 	case CC_Q_MSIX:
 		vp->queue_vector[vdev->queue_sel] = vp_vector(vp, val);
+		virtio_interrupts_changed(vdev);
 		return;
 	case CC_Q_ENABLE:
 		/* The driver may not write 0 (4.1.4.3.2); a reset disables. */
@@ -311,8 +324,10 @@ static void vp_cfg_write(struct pci_func *f, unsigned int off, unsigned int len,
 
 	pthread_mutex_lock(&vdev->lock);
 	pci_config_write(&f->cfg, off, len, val);
-	if (vp->has_msix)
+	if (vp->has_msix) {
 		pci_msix_update(&vp->msix);	/* enable or function mask may have changed */
+		virtio_interrupts_changed(vdev);
+	}
 	pthread_mutex_unlock(&vdev->lock);
 }
 

@@ -121,6 +121,13 @@ int vhost_ring_start(int fd, unsigned int idx, const struct virtq *q, int call_f
 	return 0;
 }
 
+int vhost_ring_call(int fd, unsigned int idx, int call_fd)
+{
+	struct vhost_vring_file call = { .index = idx, .fd = call_fd };
+
+	return ioctl(fd, VHOST_SET_VRING_CALL, &call) < 0 ? -errno : 0;
+}
+
 int vhost_ring_stop(int fd, unsigned int idx, uint16_t *last_avail)
 {
 	struct vhost_vring_file backend = { .index = idx, .fd = VHOST_FILE_UNBIND };

@@ -32,6 +32,8 @@ int vhost_set_features(int fd, const struct guest_mem *mem, bool log);
 /* Hand queue idx's live ring to the kernel, served from backend_fd. 0 or -errno. */
 int vhost_ring_start(int fd, unsigned int idx, const struct virtq *q, int call_fd, bool log,
 		     int backend_fd);
+/* Where the kernel signals queue idx's used buffers from now on. 0 or -errno. */
+int vhost_ring_call(int fd, unsigned int idx, int call_fd);
 /* Take it back: the kernel stops; *last_avail is the next entry it would have taken. */
 int vhost_ring_stop(int fd, unsigned int idx, uint16_t *last_avail);
 

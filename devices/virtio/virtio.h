@@ -210,6 +210,13 @@ struct virtio_transport_ops {
 	void (*signal)(struct virtio_dev *vdev, int q);
 	/* transport_fd became readable (worker thread, lock not held). */
 	void (*transport_event)(struct virtio_dev *vdev);
+	/*
+	 * The eventfd that raises queue q's interrupt in KVM with nothing
+	 * more from lvmm (virtio-pci: the queue's MSI-X vector's irqfd), or
+	 * -1 where lvmm must raise it itself (an ISR bit, INTx, no vector).
+	 * NULL: always -1. Lock held.
+	 */
+	int (*queue_irq_fd)(struct virtio_dev *vdev, unsigned int q);
 };
 
 struct virtio_dev {
@@ -302,6 +309,8 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 			unsigned int errlen);
 struct virtq *virtio_selected_queue(struct virtio_dev *vdev);
 void virtio_reset(struct virtio_dev *vdev);
+/* The transport's queue_irq_fd answers may have changed (a vector, MSI-X on or off; lock held). */
+void virtio_interrupts_changed(struct virtio_dev *vdev);
 void virtio_write_status(struct virtio_dev *vdev, uint32_t val);
 void virtio_write_queue_ready(struct virtio_dev *vdev, struct virtq *q, uint32_t val);
 void virtio_set_half(uint64_t *v, int high, uint32_t val);

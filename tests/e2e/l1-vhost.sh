@@ -47,10 +47,12 @@ netloop_bad() {
 	[ "$(tr -d '\r' <"$last" | sed -n 's/^NET-OK .*csumerr=//p' | tail -n 1)" = 0 ] ||
 		bad="$bad TCP checksum errors: $(tr -d '\r' <"$last" | grep '^NET-OK' | tail -n 1);"
 	grep -q "vhost-net:\|needs a reset" "$@" && bad="$bad $(grep -h 'vhost-net:\|needs a reset' "$@" | head -n 2);"
-	# Frames went through the kernel: none through lvmm, its signals passed on.
+	# Frames went through the kernel, none through lvmm; its signals went
+	# to KVM (MSI-X) or through lvmm.
 	for f in "$@"; do
 		[ "$(net_field "$f" vhost)" = 1 ] && [ "$(net_field "$f" tx_frames)" = 0 ] &&
-			[ "$(net_field "$f" vhost_signals)" -gt 0 ] 2>/dev/null ||
+			{ [ "$(net_field "$f" vhost_direct)" = 2 ] ||
+			  [ "$(net_field "$f" vhost_signals)" -gt 0 ] 2>/dev/null; } ||
 			bad="$bad $(basename "$f") stats: $(tr -d '\r' <"$f" | grep '^lvmm-dev: virtio-net0');"
 	done
 	echo "$bad"
