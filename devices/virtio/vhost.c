@@ -27,14 +27,11 @@ static uint64_t log_base(const struct guest_mem *mem)
 
 int vhost_net_open(const struct guest_mem *mem, char *err, size_t errlen)
 {
-	struct {
+	/* One region, guest RAM (the table ends in a flexible array). */
+	union {
 		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} table = {
-		.m.nregions = 1,
-		.r = { .guest_phys_addr = mem->gpa, .memory_size = mem->size,
-		       .userspace_addr = (uint64_t)(uintptr_t)mem->host },
-	};
+		char bytes[sizeof(struct vhost_memory) + sizeof(struct vhost_memory_region)];
+	} table = { .m.nregions = 1 };
 	uint64_t features = 0;
 	const uint64_t need = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VHOST_F_LOG_ALL);
 	int fd, ret;
@@ -46,6 +43,10 @@ int vhost_net_open(const struct guest_mem *mem, char *err, size_t errlen)
 			 "vhost=1 needs 4 KiB host pages (the kernel's dirty log counts 4 KiB pages)");
 		return -EINVAL;
 	}
+	table.m.regions[0] = (struct vhost_memory_region){
+		.guest_phys_addr = mem->gpa, .memory_size = mem->size,
+		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
+	};
 	fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
