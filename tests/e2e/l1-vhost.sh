@@ -11,14 +11,15 @@
 
 export LVMM_RUNTIME_DIR=/tmp/lvmm-run
 vh=/tmp/vhost
+# Its own subnet: the hostile tests' tapH is 169.254.20.1.
 
 vhost_setup_once() {
 	[ -d $vh ] && return 0
 	mkdir -p $vh/www
 	tunctl -t tapV >/dev/null
-	ifconfig tapV 169.254.20.1 netmask 255.255.255.0 up
+	ifconfig tapV 169.254.30.1 netmask 255.255.255.0 up
 	head -c 4194304 /dev/urandom >$vh/www/blob
-	httpd -p 169.254.20.1:8081 -h $vh/www
+	httpd -p 169.254.30.1:8081 -h $vh/www
 }
 
 # net_round FILE: the guest's last good fetch.
