@@ -7,8 +7,9 @@
  *
  * With vhost=1 the host kernel's vhost-net serves the rings instead, while
  * the device is live and its workers run: the guest's kicks wake the
- * kernel directly, and the worker only passes the kernel's "used buffers"
- * signal on as the transport's interrupt (the ISR bit, the MSI-X vector).
+ * kernel directly, and its "used buffers" signal goes straight to KVM
+ * where the queue's interrupt is an MSI-X vector, else to the worker,
+ * which raises the transport's interrupt (the ISR bit, INTx).
  * A stop (snapshot, migration's last pause, exit) or a reset takes the
  * rings back, so the device's state is always lvmm's own when saved.
  */
@@ -155,15 +156,22 @@ static void net_vhost_signal(struct virtio_net *net, unsigned int q)
 	}
 }
 
+/* A signal of the kernel's on queue q's call eventfd, if one waits: passed on. */
+static void net_vhost_pass_on(struct virtio_net *net, unsigned int q)
+{
+	uint64_t v;
+
+	if (read(net->call_fd[q], &v, sizeof(v)) == sizeof(v))
+		net_vhost_signal(net, q);
+}
+
 static void net_process(struct virtio_dev *vdev, unsigned int worker, const struct pollfd *extra)
 {
 	struct virtio_net *net = vdev->priv;
 
 	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE; q++) {
-		if (extra[1 + q].revents) {
-			virtio_drain_eventfd(net->call_fd[q]);
-			net_vhost_signal(net, q);
-		}
+		if (extra[1 + q].revents)
+			net_vhost_pass_on(net, q);
 	}
 	if (net->vhost_on)
 		return;		/* the rings are the kernel's */
@@ -270,12 +278,8 @@ static void net_vhost_stop(struct virtio_net *net)
 	 * will (a stale one finds its queue reset, or costs the guest a
 	 * spurious interrupt); a stopped one will not, so it goes on here.
 	 */
-	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE && !net->vdev->running; q++) {
-		uint64_t v;
-
-		if (read(net->call_fd[q], &v, sizeof(v)) == sizeof(v))
-			net_vhost_signal(net, q);
-	}
+	for (unsigned int q = RX_QUEUE; q <= TX_QUEUE && !net->vdev->running; q++)
+		net_vhost_pass_on(net, q);
 }
 
 static void net_vhost_start(struct virtio_net *net)
