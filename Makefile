@@ -61,7 +61,7 @@ SRCS := main.c options.c util.c \
 	vmm/vmm.c vmm/devices.c vmm/stats.c \
 	board/board.c \
 	boot/image.c boot/decompress.c boot/files.c \
-	kvm/vm.c kvm/vcpu.c kvm/mmio.c kvm/dirty.c \
+	kvm/vm.c kvm/vcpu.c kvm/mmio.c kvm/dirty.c kvm/counters.c \
 	irq/irq.c irq/registry.c irq/model.c irq/fdt.c irq/routes.c irq/gic_regs.c \
 	irq/gicv2.c irq/gicv3.c irq/its.c \
 	timer/timer.c timer/fdt.c \
@@ -82,7 +82,7 @@ SRCS := main.c options.c util.c \
 OBJS := $(SRCS:%.c=build/%.o) build/quickguest/init_blob.o
 
 # Logic that needs no KVM, built for the build machine and unit-tested here.
-UNIT_SRCS := options.c util.c board/board.c boot/image.c boot/decompress.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
+UNIT_SRCS := options.c util.c kvm/counters.c board/board.c boot/image.c boot/decompress.c irq/model.c irq/fdt.c irq/routes.c timer/fdt.c \
 	devices/device.c devices/uart.c devices/console.c devices/virtio/queue.c \
 	devices/virtio/core.c devices/virtio/transport.c devices/virtio/mmio.c devices/virtio/pci.c devices/virtio/blk.c devices/virtio/rng.c devices/virtio/net.c devices/virtio/vhost.c devices/virtio/9p.c devices/virtio/9p_server.c \
 	devices/pci/config.c devices/pci/msix.c devices/pci/host.c \

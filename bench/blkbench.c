@@ -14,6 +14,12 @@
  * io_submit would (at the cost of a context switch per request). lat times
  * COUNT O_DIRECT 512-byte reads one at a time and prints the median: each is
  * notify -> device -> used-buffer interrupt -> wakeup.
+ *
+ * Each figure comes with the guest's own view of it, the same for any VMM:
+ * "RESULT <mode>busy" (how busy the guest's CPUs were, from /proc/stat:
+ * near 100 % means the guest, not the device, bounds the figure) and
+ * "RESULT <mode>irq" (virtio interrupts per MiB or per request, from
+ * /proc/interrupts).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -36,6 +42,54 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU jiffies busy and in all, and virtio interrupts taken, so far. */
+struct profile {
+	unsigned long long busy, total, irqs;
+};
+
+static void profile_take(struct profile *p)
+{
+	unsigned long long v[8] = { 0 };
+	char line[4096];
+	FILE *f;
+
+	memset(p, 0, sizeof(*p));
+	f = fopen("/proc/stat", "r");
+	/* cpu user nice system idle iowait irq softirq steal */
+	if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			&v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		p->busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+		p->total = p->busy + v[3] + v[4];
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/interrupts", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *s = strchr(line, ':'), *end;
+
+		if (!s || !strstr(line, "virtio"))
+			continue;
+		/* "NN:" then a count per CPU, then the chip's name. */
+		for (unsigned long long n = strtoull(++s, &end, 10); end != s; n = strtoull(s, &end, 10)) {
+			p->irqs += n;
+			s = end;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static void profile_print(const char *mode, const struct profile *a, double ops)
+{
+	struct profile b;
+
+	profile_take(&b);
+	if (b.total > a->total)
+		printf("RESULT %sbusy %.1f %%\n", mode, 100.0 * (b.busy - a->busy) / (b.total - a->total));
+	if (ops > 0)
+		printf("RESULT %sirq %.3f per-op\n", mode, (b.irqs - a->irqs) / ops);
+}
+
 static int die(const char *what)
 {
 	perror(what);
@@ -46,6 +100,7 @@ int main(int argc, char **argv)
 {
 	long size, secs = 0;
 	void *buf;
+	struct profile prof;
 	double t0, t;
 	int fd;
 
@@ -58,6 +113,7 @@ int main(int argc, char **argv)
 		return die("posix_memalign");
 	memset(buf, 0x5a, CHUNK);
 
+	profile_take(&prof);
 	if (!strcmp(argv[2], "seqread")) {
 		fd = open(argv[1], O_RDONLY);
 		if (fd < 0)
@@ -68,6 +124,7 @@ int main(int argc, char **argv)
 				return die("read");
 		t = now() - t0;
 		printf("RESULT seqread %.1f MB/s\n", size / t / 1e6);
+		profile_print("seqread", &prof, size / CHUNK);
 	} else if (!strcmp(argv[2], "seqwrite")) {
 		fd = open(argv[1], O_WRONLY);
 		if (fd < 0)
@@ -80,12 +137,15 @@ int main(int argc, char **argv)
 			return die("fdatasync");
 		t = now() - t0;
 		printf("RESULT seqwrite %.1f MB/s\n", size / t / 1e6);
+		profile_print("seqwrite", &prof, size / CHUNK);
 	} else if (!strcmp(argv[2], "randread")) {
 		long blocks = size / BLOCK, n = 0, total = 0;
 		int qd = argc > 5 ? atoi(argv[5]) : 1, p[2];
+		char mode[32];
 
 		if (qd < 1 || pipe(p))
 			return die("randread");
+		snprintf(mode, sizeof(mode), "randread%s", qd > 1 ? argv[5] : "");
 		t0 = now();
 		for (int c = 0; c < qd; c++) {
 			pid_t pid = fork();
@@ -116,7 +176,8 @@ int main(int argc, char **argv)
 		while (wait(NULL) > 0)
 			;
 		t = now() - t0;
-		printf("RESULT randread%s %.0f IOPS\n", qd > 1 ? argv[5] : "", total / t);
+		printf("RESULT %s %.0f IOPS\n", mode, total / t);
+		profile_print(mode, &prof, total);
 	} else if (!strcmp(argv[2], "lat")) {
 		long count = atol(argv[3]);
 		double *v = calloc(count, sizeof(*v));
@@ -134,6 +195,7 @@ int main(int argc, char **argv)
 			for (long j = i; j > 0 && v[j - 1] > v[j]; j--)
 				t = v[j], v[j] = v[j - 1], v[j - 1] = t;
 		printf("RESULT lat %.1f us\n", v[count / 2]);
+		profile_print("lat", &prof, count);
 	} else {
 		return fprintf(stderr, "blkbench: unknown mode %s\n", argv[2]), 2;
 	}

@@ -32,7 +32,7 @@ cmd() { # cmd VMM TAG
 		bin="/lvmm" d=$disk${QUEUES:+,queues=$QUEUES}
 		case "$1" in base-*) bin=/lvmm-base d=$disk ;; esac
 		case "$1-$VHOST" in lvmm-*-1 | *-both) [ "$2" = net ] && net="$net,vhost=1" ;; esac
-		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
+		echo "$bin run --stats --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
 	kvmtool)
 		net="--network mode=none"
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB,script=none"
@@ -105,10 +105,14 @@ run() {
 			echo "BENCH error $vmm net: L1 got $(cat /tmp/l1rx 2>/dev/null) bytes, the guest $(tr -d '\r' </tmp/out | sed -n 's/^RESULT tcprxbytes \([0-9]*\).*/\1/p')"
 	fi
 	tr -d '\r' </tmp/out | sed -n "s/^RESULT \([a-z0-9]*\) \([0-9.]*\).*/BENCH $vmm \1 \2/p" >/tmp/res
+	# lvmm's --stats: KVM's own counters of its vCPUs over the whole run.
+	tr -d '\r' </tmp/err | sed -n 's/^lvmm-kvm: //p' | tr ' ' '\n' |
+		awk -F= -v v="$vmm" -v t="$tag" '$1 ~ /^(exits|mmio_exit_user|mmio_exit_kernel|wfi_exit_stat)$/ { print "BENCH " v " " t "_" $1 " " $2 }' >>/tmp/res
 	grep -q " uptime " /tmp/res || { echo "BENCH error $vmm guest did not finish"; tail -n 20 /tmp/out /tmp/err | sed 's/^/BENCH log /'; return; }
 	if [ "$tag" = boot ]; then
 		up=$(awk '$3 == "uptime" { print $4 }' /tmp/res)
 		awk -v up="$up" -v v="$vmm" '$1 == "TIME" { print "BENCH " v " overhead " $2 - up; print "BENCH " v " cpu " $3 + $4 }' /tmp/err
+		grep "_" /tmp/res
 	else
 		grep -v " uptime " /tmp/res
 		[ "$tag" = blk ] && [ -n "$last" ] && echo "BENCH $vmm rss_outside $(echo $last | awk '{ print $1 - $2 }')"

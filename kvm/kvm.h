@@ -34,6 +34,7 @@ struct vcpu {
 	struct vm *vm;
 	unsigned int index;
 	int fd;
+	int stats_fd;		/* KVM's counters of it (kvm/counters.h), or -1 */
 	struct kvm_run *run;
 	uint64_t mpidr;
 	uint32_t features;	/* KVM_ARM_VCPU_INIT features[0] used */

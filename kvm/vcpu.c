@@ -5,6 +5,7 @@
  * only the system-wide events come back here.
  */
 #include "kvm.h"
+#include "counters.h"
 #include "../state/state.h"
 #include "../sandbox/sandbox.h"
 #include "../util.h"
@@ -38,11 +39,13 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 		v->vm = vm;
 		v->index = i;
 		v->fd = -1;
+		v->stats_fd = -1;
 		vm->nr_vcpus = i + 1;
 		fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
 		if (fd < 0)
 			return -errno;
 		v->fd = fd;
+		v->stats_fd = kvm_counters_open(fd);
 		run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (run == MAP_FAILED)
 			return -errno;

@@ -255,6 +255,8 @@ void vm_destroy(struct vm *vm)
 			munmap(v->run, vm->run_size);
 		if (v->fd >= 0)
 			close(v->fd);
+		if (v->stats_fd >= 0)
+			close(v->stats_fd);
 	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;

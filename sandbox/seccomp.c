@@ -257,6 +257,7 @@ static const int main_calls[] = {
 	SCMP_SYS(openat),		/* --stats reads /proc/self/stat and status */
 	SCMP_SYS(newfstatat),		/* stdio (fopen) */
 	SCMP_SYS(mincore),		/* --stats: resident guest RAM */
+	SCMP_SYS(pread64),		/* --stats: KVM's counters of each vCPU */
 	END
 };
 static const unsigned long main_ioctls[] = {

@@ -6,6 +6,8 @@
 #include "stats.h"
 #include "../devices/device.h"
 #include "../irq/irq.h"
+#include "../kvm/counters.h"
+#include "../util.h"
 #include "../machine.h"
 
 #include <stdatomic.h>
@@ -102,6 +104,32 @@ static void print_device_stats(struct vmm *v)
 	}
 }
 
+/*
+ * KVM's counters summed over the vCPUs, named as KVM names them: every
+ * exit to the host, MMIO exits to lvmm and to in-kernel devices (ioeventfd,
+ * vGIC), WFI, PSCI/SMCCC calls, wake-ups from a halt and time halted.
+ */
+static void print_kvm_counters(struct vm *vm)
+{
+	static const char *const names[] = {
+		"exits", "mmio_exit_user", "mmio_exit_kernel", "wfi_exit_stat",
+		"hvc_exit_stat", "halt_wakeup", "halt_wait_ns",
+	};
+	uint64_t sum[ARRAY_SIZE(names)] = { 0 };
+	bool any = false;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].stats_fd >= 0 &&
+		    !kvm_counters_add(vm->vcpus[i].stats_fd, names, sum, ARRAY_SIZE(names)))
+			any = true;
+	if (!any)
+		return;		/* a kernel before 5.14 */
+	fprintf(stderr, "lvmm-kvm:");
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		fprintf(stderr, " %s=%llu", names[i], (unsigned long long)sum[i]);
+	fprintf(stderr, "%s", isatty(STDERR_FILENO) ? "\r\n" : "\n");
+}
+
 /* One line that bench/ scripts parse: key=value, times in ms. */
 void vmm_print_stats(struct vmm *v)
 {
@@ -124,5 +152,6 @@ void vmm_print_stats(struct vmm *v)
 		rss, guest_rss, rss > guest_rss ? rss - guest_rss : 0,
 		v->restore_done_ns ? (v->restore_done_ns - lvmm_start_ns) / 1e6 : -1.0,
 		isatty(STDERR_FILENO) ? "\r\n" : "\n");
+	print_kvm_counters(&v->vm);
 	print_device_stats(v);
 }

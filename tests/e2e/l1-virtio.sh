@@ -70,6 +70,19 @@ virtio_suite() {
 	fi
 	pass "$t/boots"
 
+	# --stats: KVM's counters of the two vCPUs. Every exit counts in exits;
+	# the UART's MMIO reaches lvmm, queue notifications (ioeventfd) and the
+	# vGIC stay in the kernel, and an idle guest waits in WFI.
+	local ex mu mk wfi
+	ex=$(field "lvmm-kvm:" exits "$f") mu=$(field "lvmm-kvm:" mmio_exit_user "$f")
+	mk=$(field "lvmm-kvm:" mmio_exit_kernel "$f") wfi=$(field "lvmm-kvm:" wfi_exit_stat "$f")
+	if [ "${mu:-0}" -gt 0 ] && [ "${mk:-0}" -gt 0 ] && [ "${wfi:-0}" -gt 0 ] &&
+		[ "${ex:-0}" -ge $((mu + mk + wfi)) ]; then
+		pass "$t/stats-kvm-counters (exits $ex: mmio user $mu, kernel $mk, wfi $wfi)"
+	else
+		fail "$t/stats-kvm-counters" "$(grep '^lvmm-kvm' "$f")"
+	fi
+
 	if grep -q "^V-SERIAL vda=lvmm-test-vda vdb=vdb.img\$" "$f"; then
 		pass "$t/blk-serial"
 	else
