@@ -32,7 +32,7 @@ cmd() { # cmd VMM TAG
 		bin="/lvmm" d=$disk${QUEUES:+,queues=$QUEUES}
 		case "$1" in base-*) bin=/lvmm-base d=$disk ;; esac
 		case "$1-$VHOST" in lvmm-*-1 | *-both) [ "$2" = net ] && net="$net,vhost=1" ;; esac
-		echo "$bin run --stats --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
+		echo "$bin run --virtio-transport ${1#*-} -k /Image -i /guest.cpio -m 256 -c $CPUS -d $d $net" ;;
 	kvmtool)
 		net="--network mode=none"
 		[ "$2" = net ] && net="-n mode=tap,tapif=tapB,script=none"
@@ -40,18 +40,40 @@ cmd() { # cmd VMM TAG
 	esac
 }
 
+# vmm_pid PID: the VMM that `time` (PID) runs.
+vmm_pid() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -n1; }
+
+# kvm_exits PID: "exits kicks" of the VMM's vCPUs so far (kicks: MMIO that
+# KVM handled itself, here the guest's queue notifications to ioeventfds).
+kvm_exits() { /e2e/kvmstat "$1" | tr ' ' '\n' | awk -F= '{ v[$1] = $2 } END { print v["exits"] + 0, v["mmio_exit_kernel"] + 0 }'; }
+
+# exits_per_mib VMM KEY "BEFORE" "AFTER": KVM exits and kicks per MiB of 64.
+exits_per_mib() {
+	echo "$3 $4" | awk -v v="$1" -v k="$2" 'NF == 4 && $3 > 0 {
+		print "BENCH " v " " k "exits " ($3 - $1) / 64; print "BENCH " v " " k "kicks " ($4 - $2) / 64 }'
+}
+
 # The net run's L1 side: tapB up as 10.0.5.1 once the VMM made it, a
-# listener for the guest's send, then L1's own timed 64 MiB send.
+# listener for the guest's send, then L1's own timed 64 MiB send. KVM's
+# counters of lvmm are read around each transfer (the guest's send within
+# the 0.1 s this polls at; L1's own exactly); kvmtool's cannot be.
 net_l1() {
-	local i=0 t0
+	local i=0 t0 pid k0 k1 k2
 	while [ ! -e /sys/class/net/tapB ] && [ $i -lt 200 ]; do usleep 50000; i=$((i + 1)); done
 	ip addr add 10.0.5.1/24 dev tapB 2>/dev/null
 	ip link set tapB up
+	pid=$(vmm_pid "$2")
+	i=0
+	while ! grep -q NET-TX-START /tmp/out 2>/dev/null && [ $i -lt 1200 ]; do usleep 100000; i=$((i + 1)); done
+	k0=$(kvm_exits "$pid")
 	i=0
 	while ! grep -q NET-LISTENING /tmp/out 2>/dev/null && [ $i -lt 1200 ]; do usleep 100000; i=$((i + 1)); done
+	k1=$(kvm_exits "$pid")
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	head -c 67108864 /dev/zero | nc 10.0.5.2 5002
 	awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" -v v="$1" 'BEGIN { print "BENCH " v " tcprx " 64 * 1.048576 / (b - a) }' >/tmp/netres
+	k2=$(kvm_exits "$pid")
+	{ exits_per_mib "$1" tcptx "$k0" "$k1"; exits_per_mib "$1" tcprx "$k1" "$k2"; } >>/tmp/netres
 }
 
 # smaps_sample PID: "total_rss guest_rss" in KiB. Guest RAM is every
@@ -84,14 +106,16 @@ run() {
 	tpid=$!
 	npid=""
 	if [ "$tag" = net ]; then
-		net_l1 "$vmm" &
+		net_l1 "$vmm" $tpid &
 		npid=$!
 	fi
 	pid=""
 	last=""
+	klast=""
 	while kill -0 $tpid 2>/dev/null; do
-		[ -z "$pid" ] && pid=$(awk -v p=$tpid '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -n1)
+		[ -z "$pid" ] && pid=$(vmm_pid $tpid)
 		[ -n "$pid" ] && s=$(smaps_sample "$pid") && [ -n "$s" ] && last=$s
+		[ -n "$pid" ] && [ "$tag" != boot ] && s=$(/e2e/kvmstat "$pid") && klast=$s
 		usleep 500000
 	done
 	wait $tpid
@@ -105,9 +129,8 @@ run() {
 			echo "BENCH error $vmm net: L1 got $(cat /tmp/l1rx 2>/dev/null) bytes, the guest $(tr -d '\r' </tmp/out | sed -n 's/^RESULT tcprxbytes \([0-9]*\).*/\1/p')"
 	fi
 	tr -d '\r' </tmp/out | sed -n "s/^RESULT \([a-z0-9]*\) \([0-9.]*\).*/BENCH $vmm \1 \2/p" >/tmp/res
-	# lvmm's --stats: KVM's own counters of its vCPUs over the whole run.
-	tr -d '\r' </tmp/err | sed -n 's/^lvmm-kvm: //p' | tr ' ' '\n' |
-		awk -F= -v v="$vmm" -v t="$tag" '$1 ~ /^(exits|mmio_exit_user|mmio_exit_kernel|wfi_exit_stat)$/ { print "BENCH " v " " t "_" $1 " " $2 }' >>/tmp/res
+	# KVM's counters of lvmm's vCPUs, the last sample before it ended.
+	echo "$klast" | tr ' ' '\n' | awk -F= -v v="$vmm" -v t="$tag" 'NF == 2 { print "BENCH " v " " t "_" $1 " " $2 }' >>/tmp/res
 	grep -q " uptime " /tmp/res || { echo "BENCH error $vmm guest did not finish"; tail -n 20 /tmp/out /tmp/err | sed 's/^/BENCH log /'; return; }
 	if [ "$tag" = boot ]; then
 		up=$(awk '$3 == "uptime" { print $4 }' /tmp/res)

@@ -241,6 +241,31 @@ else
 	fail "$name" "exit status $rc, expected 143" "$out_dir/sigterm.out"
 fi
 
+# KVM's counters of a running VM read from outside it (bench/kvmstat, from
+# the statistics files lvmm holds; bench/vs-kvmtool counts exits per MiB
+# with it) and by lvmm's --stats at exit: the spinning guest's only MMIO is
+# its 8 UART writes ("FLAT-OK\n"), and exits only grow. A process without
+# vCPUs has no counters.
+name="$tag/kvm-counters-inside-and-outside"
+"$LVMM" run -k /flat-loop.bin --flat --stats </dev/null >"$out_dir/kvmstat.out" 2>&1 &
+pid=$!
+sleep 2
+outside=$(/e2e/kvmstat "$pid")
+krc=$?
+/e2e/kvmstat $$ >/dev/null 2>&1
+nrc=$?
+kill -TERM "$pid"
+wait "$pid"
+inside=$(tr -d '\r' <"$out_dir/kvmstat.out" | sed -n 's/^lvmm-kvm: //p')
+kfield() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+if [ "$krc" = 0 ] && [ "$nrc" = 1 ] && [ "$(kfield "$outside" mmio_exit_user)" = 8 ] &&
+	[ "$(kfield "$inside" mmio_exit_user)" = 8 ] && [ "$(kfield "$outside" exits)" -gt 0 ] &&
+	[ "$(kfield "$outside" exits)" -le "$(kfield "$inside" exits)" ]; then
+	pass "$name"
+else
+	fail "$name" "outside (status $krc): $outside; inside: $inside; no vCPUs: status $nrc" "$out_dir/kvmstat.out"
+fi
+
 # lkvm's verb forms: pause -n NAME, resume --name=NAME, stop -a; the
 # kernel as a plain word.
 name="$tag/lkvm-verbs"

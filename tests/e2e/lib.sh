@@ -66,6 +66,12 @@ mk_blkbench() {
 	"$(cross_cc)" -O2 -static -Wall -Wextra -Werror -o "$1" "$root_dir/bench/blkbench.c"
 }
 
+# mk_kvmstat OUT: bench/kvmstat.c (any VMM's KVM counters), static, for L1.
+mk_kvmstat() {
+	"$(cross_cc)" -O2 -static -Wall -Wextra -Werror -isystem "$LVMM_SYSROOT/kernel-headers/include" \
+		-o "$1" "$root_dir/bench/kvmstat.c" "$root_dir/kvm/counters.c"
+}
+
 # mk_guest_tool NAME OUT: tests/e2e/tools/NAME.c, static, for the guest.
 mk_guest_tool() {
 	"$(cross_cc)" -O2 -static -Wall -Wextra -Werror -o "$2" "$e2e_dir/tools/$1.c"
@@ -163,6 +169,7 @@ mk_l1_initramfs() {
 	mk_checkpoint_guest "$d" || return 1
 	mk_poll_guest "$d" || return 1
 	mk_blkbench "$d/e2e/blkbench" || return 1
+	mk_kvmstat "$d/e2e/kvmstat" || return 1
 	mk_guest_tool tickgap "$d/e2e/tickgap" || return 1
 	cp "$e2e_dir"/l1-*.sh "$e2e_dir/tour.sh" "$d/e2e/"
 	[ -d "$root_dir/bench" ] && cp "$root_dir"/bench/*.sh "$d/e2e/" 2>/dev/null
