@@ -380,8 +380,14 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 			 dev->name, (unsigned long long)nr_queues, vdev->nr_queues);
 		return -EINVAL;
 	}
-	if (v[VT_DEVICE_FEATURES] != vdev->device_features) {
-		snprintf(err, errlen, "%s: device features differ from the snapshot's", dev->name);
+	/*
+	 * A device that offered less (an earlier lvmm's virtio-net had no
+	 * offloads) goes on offering that: the driver negotiated with it.
+	 * One that offered something this one cannot do cannot be restored.
+	 */
+	if (v[VT_DEVICE_FEATURES] & ~vdev->device_features) {
+		snprintf(err, errlen, "%s: the snapshot's device offered features 0x%llx this one lacks",
+			 dev->name, (unsigned long long)(v[VT_DEVICE_FEATURES] & ~vdev->device_features));
 		return -EINVAL;
 	}
 	/* What the registers can hold, and only accepted features that were offered. */
@@ -392,7 +398,7 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 			 * they were all offered (virtio_write_status).
 			 */
 			{ "driver features", (v[VT_STATUS] & VIRTIO_STATUS_FEATURES_OK) &&
-					     (v[VT_DRIVER_FEATURES] & ~vdev->device_features) },
+					     (v[VT_DRIVER_FEATURES] & ~v[VT_DEVICE_FEATURES]) },
 			{ "status", v[VT_STATUS] > 0xff },
 			{ "device features select", v[VT_DEVICE_FEATURES_SEL] > UINT32_MAX },
 			{ "driver features select", v[VT_DRIVER_FEATURES_SEL] > UINT32_MAX },
@@ -412,6 +418,7 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 	}
 	pthread_mutex_lock(&vdev->lock);
 	vdev->status = v[VT_STATUS];
+	vdev->device_features = v[VT_DEVICE_FEATURES];
 	vdev->driver_features = v[VT_DRIVER_FEATURES];
 	vdev->device_features_sel = v[VT_DEVICE_FEATURES_SEL];
 	vdev->driver_features_sel = v[VT_DRIVER_FEATURES_SEL];
