@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/fs.h>
-#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/vhost.h>
 #include <linux/seccomp.h>
@@ -97,7 +96,6 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_SET_USER_MEMORY_REGION,	/* a VFIO-PCI BAR moves: its slots follow */
 	VFIO_DEVICE_SET_IRQS,		/* VFIO-PCI MSI-X on or off, INTx back */
 	VHOST_NET_IOCTLS,
-	TUNSETOFFLOAD,			/* virtio-net: the tap's offloads follow the driver */
 	0
 };
 
@@ -244,7 +242,6 @@ static const unsigned long control_ioctls[] = {
 	KVM_ENABLE_CAP,
 	BLKGETSIZE64,			/* a snapshot records a block device disk's size */
 	VHOST_NET_IOCTLS,
-	TUNSETOFFLOAD,			/* virtio-net: the tap's offloads follow the driver */
 	0
 };
 
@@ -271,7 +268,6 @@ static const unsigned long main_ioctls[] = {
 	VFIO_DEVICE_SET_IRQS,		/* VFIO interrupts off */
 	VFIO_DEVICE_RESET,		/* a VFIO-PCI device reset as it leaves */
 	VHOST_NET_IOCTLS,
-	TUNSETOFFLOAD,			/* virtio-net: the tap's offloads follow the driver */
 	0
 };
 

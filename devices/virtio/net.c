@@ -2,17 +2,10 @@
 /*
  * virtio-net on a host tap device. The tap is opened with IFF_VNET_HDR and
  * a 12-byte header, which is virtio_net_hdr_v1 itself, so frames move
- * between the guest's buffers and the tap with one readv/writev each.
- *
- * On a tap the device offers checksum and TCP segmentation offloads both
- * ways (CSUM, HOST_TSO4/6; GUEST_CSUM, GUEST_TSO4/6) and passes the header
- * through: the kernel's tap checks and carries out what the guest's header
- * asks, and hands over frames of up to 64 KiB with a partial checksum only
- * as the driver acked them (TUNSETOFFLOAD follows the acked features).
- * Without MRG_RXBUF a driver that takes TSO frames posts receive buffers
- * that hold 64 KiB (Linux: "big packets"). The guest's stack then handles
- * a few large frames where it would handle dozens of 1.5 KiB ones: under
- * emulation the guest's CPU bounds TCP both ways, per frame.
+ * between the guest's buffers and the tap with one readv/writev each. No
+ * offloads are offered: the headers stay zero. (Checksum and TSO offloads
+ * were built and measured twice: the guest got 5 times fewer frames and
+ * took more interrupts, and TCP did not move; see README, Benchmarks.)
  *
  * With vhost=1 the host kernel's vhost-net serves the rings instead, while
  * the device is live and its workers run: the guest's kicks wake the
@@ -38,18 +31,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define VIRTIO_NET_F_CSUM		0
-#define VIRTIO_NET_F_GUEST_CSUM		1
-#define VIRTIO_NET_F_MAC		5
-#define VIRTIO_NET_F_GUEST_TSO4		7
-#define VIRTIO_NET_F_GUEST_TSO6		8
-#define VIRTIO_NET_F_HOST_TSO4		11
-#define VIRTIO_NET_F_HOST_TSO6		12
-/* What a tap device takes on and gives: the header passes through. */
-#define TAP_OFFLOAD_FEATURES						\
-	(1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |	\
-	 1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6 | \
-	 1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6)
+#define VIRTIO_NET_F_MAC	5
 #define VNET_HDR_LEN		12	/* struct virtio_net_hdr_v1 */
 #define NUM_BUFFERS_OFFSET	10
 
@@ -63,9 +45,7 @@ struct virtio_net {
 	struct virtq_elem rx_elem;	/* popped, waiting for a frame */
 	bool rx_held;
 	struct virtq_elem tx_elem;
-	unsigned long rx_frames, tx_frames, tx_dropped, rx_truncated;
-	bool offloads;			/* a tap: offloads offered */
-	unsigned int tap_offloads;	/* TUN_F_* the tap may hand over now */
+	unsigned long rx_frames, tx_frames, tx_dropped;
 	/* What serves the far end of tap_fd when it is not a tap (user mode). */
 	void *backend;
 	const struct virtio_net_backend_ops *backend_ops;
@@ -141,15 +121,6 @@ static void net_rx(struct virtio_net *net)
 		n = readv(net->tap_fd, &e->iov[e->n_out], e->n_in);
 		if (n < 0)
 			break;	/* EAGAIN: keep the buffer for the next frame */
-		/*
-		 * A tap returns the frame's length even when the buffers held
-		 * less of it (a driver's buffers too small for what it acked):
-		 * the used length never claims more than they hold.
-		 */
-		if ((size_t)n > e->in_len) {
-			n = e->in_len;
-			net->rx_truncated++;
-		}
 		/* Without MRG_RXBUF every frame is in one buffer chain. */
 		iov_from_buf(&e->iov[e->n_out], e->n_in, NUM_BUFFERS_OFFSET, &one, sizeof(one));
 		used |= virtq_push(q, e, n);
@@ -342,45 +313,11 @@ static void net_vhost_start(struct virtio_net *net)
 	net->vhost_log = log;
 }
 
-/*
- * What the tap may hand over follows what the driver acked (lock held):
- * frames with a partial checksum only to a driver that takes them
- * (GUEST_CSUM), TSO frames only with that. A reset takes them back.
- */
-static void net_tap_offloads_follow(struct virtio_net *net)
-{
-	struct virtio_dev *vdev = net->vdev;
-	uint64_t f = vdev->driver_features;
-	unsigned int want = 0;
-
-	if (net->offloads && (vdev->status & VIRTIO_STATUS_FEATURES_OK) &&
-	    (f & 1ULL << VIRTIO_NET_F_GUEST_CSUM)) {
-		want = TUN_F_CSUM;
-		if (f & 1ULL << VIRTIO_NET_F_GUEST_TSO4)
-			want |= TUN_F_TSO4;
-		if (f & 1ULL << VIRTIO_NET_F_GUEST_TSO6)
-			want |= TUN_F_TSO6;
-	}
-	if (want == net->tap_offloads)
-		return;
-	if (ioctl(net->tap_fd, TUNSETOFFLOAD, want) < 0) {
-		/* The tap keeps its last setting: a reset's "none" failing matters. */
-		pr_warn("%s: setting the tap's offloads to 0x%x: %s", vdev->dev.name, want,
-			strerror(errno));
-		if (!want)
-			virtio_set_broken(vdev, "the tap kept offloads the driver no longer takes");
-		return;
-	}
-	net->tap_offloads = want;
-}
-
 /* Give the kernel the rings, or take them back, as the device's state says. */
 static void net_rings_changed(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = vdev->priv;
 	bool want = net_vhost_wanted(net);
-
-	net_tap_offloads_follow(net);
 
 	/* A change of dirty tracking: the kernel's log follows (a restart). */
 	if (net->vhost_on && (!want || net->vhost_log != net_tracking(net)))
@@ -439,9 +376,8 @@ static void net_stats(struct virtio_dev *vdev, char *buf, unsigned int len)
 {
 	struct virtio_net *net = vdev->priv;
 
-	int n = snprintf(buf, len, " rx_frames=%lu tx_frames=%lu tx_dropped=%lu rx_truncated=%lu offloads=0x%x",
-			 net->rx_frames, net->tx_frames, net->tx_dropped, net->rx_truncated,
-			 net->tap_offloads);
+	int n = snprintf(buf, len, " rx_frames=%lu tx_frames=%lu tx_dropped=%lu", net->rx_frames,
+			 net->tx_frames, net->tx_dropped);
 
 	/* Frames the kernel moved are not counted here; its signals passed on are. */
 	if (net->vhost_fd >= 0 && n > 0 && (unsigned int)n < len)
@@ -523,13 +459,10 @@ static int tap_open(const char *ifname, char *err, size_t errlen)
 	return fd;
 }
 
-/*
- * The device on an open frame fd, served by the kernel too if vhost_fd >= 0;
- * takes both. offloads: the fd is a tap, which carries them out.
- */
+/* The device on an open frame fd, served by the kernel too if vhost_fd >= 0; takes both. */
 static int net_create(const char *name, const struct virtio_transport *t, int fd, int vhost_fd,
-		      bool offloads, const uint8_t mac[6], const struct device_env *env,
-		      struct device **out, char *err, size_t errlen)
+		      const uint8_t mac[6], const struct device_env *env, struct device **out,
+		      char *err, size_t errlen)
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	struct virtio_dev *vdev;
@@ -539,7 +472,6 @@ static int net_create(const char *name, const struct virtio_transport *t, int fd
 		goto fail;
 	net->tap_fd = fd;
 	net->vhost_fd = vhost_fd;
-	net->offloads = offloads;
 	net->call_fd[RX_QUEUE] = net->call_fd[TX_QUEUE] = -1;
 	net->vhost_call[RX_QUEUE] = net->vhost_call[TX_QUEUE] = -1;
 	memcpy(net->mac, mac, sizeof(net->mac));
@@ -550,9 +482,7 @@ static int net_create(const char *name, const struct virtio_transport *t, int fd
 			goto fail;
 		}
 	}
-	ret = virtio_transport_create(name, t, &net_ops,
-				      1ULL << VIRTIO_NET_F_MAC | (offloads ? TAP_OFFLOAD_FEATURES : 0),
-				      env, net, &vdev);
+	ret = virtio_transport_create(name, t, &net_ops, 1ULL << VIRTIO_NET_F_MAC, env, net, &vdev);
 	if (ret) {
 		snprintf(err, errlen, "%s: creating the transport: %s", name, strerror(-ret));
 		goto fail_quiet;
@@ -583,7 +513,7 @@ int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, 
 			    const uint8_t mac[6], const struct device_env *env,
 			    struct device **out, char *err, size_t errlen)
 {
-	return net_create(name, t, fd, -1, false, mac, env, out, err, errlen);
+	return net_create(name, t, fd, -1, mac, env, out, err, errlen);
 }
 
 void virtio_net_set_backend(struct device *dev, void *backend,
@@ -611,5 +541,5 @@ int virtio_net_create(const char *name, const struct virtio_transport *t,
 			return vhost_fd;
 		}
 	}
-	return net_create(name, t, fd, vhost_fd, true, opts->mac, env, out, err, errlen);
+	return net_create(name, t, fd, vhost_fd, opts->mac, env, out, err, errlen);
 }

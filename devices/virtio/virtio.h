@@ -363,7 +363,7 @@ struct virtio_net_opts {
 int virtio_net_create(const char *name, const struct virtio_transport *t,
 		      const struct virtio_net_opts *opts, const struct device_env *env,
 		      struct device **out, char *err, size_t errlen);
-/* The same on an open frame fd (the user-mode network's socket, tests' socket pair), without offloads; takes the fd. */
+/* The same on an open frame fd (the user-mode network's socket, tests' socket pair); takes the fd. */
 int virtio_net_create_on_fd(const char *name, const struct virtio_transport *t, int fd,
 			    const uint8_t mac[6], const struct device_env *env,
 			    struct device **out, char *err, size_t errlen);

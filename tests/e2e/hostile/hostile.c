@@ -779,6 +779,21 @@ static void net_mode(void)
 	puts(" rx=");
 	putnum(vq_wait(&rx, 1, 5000));
 	puts("\n");
+
+	/*
+	 * 6: a receive buffer of 20 bytes, shorter than any frame (the ARP
+	 * reply is 12 + 42): the used length says what the buffer got, never
+	 * more than it holds (a tap's read stops at the buffer's end).
+	 */
+	clear(NET_BUF, 0x800);
+	vq_post1(&rx, NET_BUF, 20, F_WRITE);
+	vq_kick(&rx);
+	net_send_arp(&tx);
+	puts("HOSTILE net-short-buffer used=");
+	putnum(vq_wait(&rx, 2, 5000));
+	puts(" len=");
+	putnum(*(volatile uint32_t *)(rx.used + 4 + 8 * 1 + 4));
+	puts("\n");
 }
 
 /* --- snap mode: a request pending across snapshot and restore ------------- */
