@@ -34,7 +34,8 @@ struct vcpu {
 	struct vm *vm;
 	unsigned int index;
 	int fd;
-	int stats_fd;		/* KVM's counters of it (kvm/counters.h), or -1 */
+	int stats_fd;		/* KVM's counters of it (kvm/counters.h), or -1; held
+				 * open for --stats and for bench/kvmstat to read */
 	struct kvm_run *run;
 	uint64_t mpidr;
 	uint32_t features;	/* KVM_ARM_VCPU_INIT features[0] used */

@@ -381,8 +381,8 @@ int virtio_core_restore(struct virtio_dev *vdev, const struct state_section *s, 
 		return -EINVAL;
 	}
 	/*
-	 * A device that offered less (an earlier lvmm's virtio-net had no
-	 * offloads) goes on offering that: the driver negotiated with it.
+	 * A device that offered less (an earlier lvmm's, once a device gains
+	 * a feature) goes on offering that: its driver negotiated with it.
 	 * One that offered something this one cannot do cannot be restored.
 	 */
 	if (v[VT_DEVICE_FEATURES] & ~vdev->device_features) {
