@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "../kvm/counters.h"
+#include "../util.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -28,17 +29,17 @@
 int main(int argc, char **argv)
 {
 	static const char *const names[] = { "exits", "mmio_exit_user", "mmio_exit_kernel", "wfi_exit_stat" };
-	uint64_t sum[4] = { 0 };
+	uint64_t sum[ARRAY_SIZE(names)] = { 0 };
 	char dir[64], path[320], link[128];
+	int pid = argc == 2 ? atoi(argv[1]) : 0, pidfd;
 	unsigned int vcpus = 0;
 	struct dirent *de;
-	int pidfd;
 	DIR *d;
 
-	if (argc != 2 || atoi(argv[1]) <= 0)
+	if (pid <= 0)
 		return fprintf(stderr, "usage: kvmstat PID\n"), 2;
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", atoi(argv[1]));
-	pidfd = syscall(SYS_pidfd_open, atoi(argv[1]), 0);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	d = opendir(dir);
 	if (pidfd < 0 || !d)
 		return 1;
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
 		fd = syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
 		if (fd < 0)
 			continue;
-		if (!kvm_counters_add(fd, names, sum, 4))
+		if (!kvm_counters_add(fd, names, sum, ARRAY_SIZE(names)))
 			vcpus++;
 		close(fd);
 	}
